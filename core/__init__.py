@@ -1,0 +1,28 @@
+"""NeuroCanvas's engine: everything GUI-free.
+
+``from core import Sequential, Dense, Dropout, SGD`` gives a Keras-like API. Every registered layer type, every
+loss and every optimiser is importable from here by its Keras class name.
+"""
+
+from core import losses as _losses
+from core import optimizers as _optimizers
+from core.api import Input, Model, Sequential
+from core.engine import Network, build
+from core.errors import (ConfigError, CycleError, GraphError, ModelFileError, NeuroCanvasError, ShapeError,
+                         TrainingError)
+from core.graph import Graph, Link
+from core.layers import registry as _registry
+from core.training import Callback, History, Trainer
+
+__version__ = "0.1.0"
+
+for _cls in _registry.iter_classes():
+    globals()[_cls.__name__] = _cls
+for _cls in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values()):
+    globals()[_cls.__name__] = _cls
+
+__all__ = sorted(
+    ["Input", "Model", "Sequential", "Network", "build", "Graph", "Link", "Callback", "History", "Trainer",
+     "ConfigError", "CycleError", "GraphError", "ModelFileError", "NeuroCanvasError", "ShapeError", "TrainingError"]
+    + [c.__name__ for c in _registry.iter_classes()]
+    + [c.__name__ for c in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values())])

@@ -1,0 +1,294 @@
+"""The Keras-like public API: ``Sequential``, ``Model``, ``Input``, ``compile``, ``fit``, ``evaluate``, ``predict``.
+
+A model is a thin handle on a :class:`~core.graph.Graph` (``model.graph``), so the canvas and a script share one
+representation: ``Model.from_graph(graph)`` wraps a drawn design, and ``model.graph`` opens a scripted one on
+the canvas. The runnable :class:`~core.engine.Network` is built on first use and rebuilt after the graph changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+
+from core import losses as losses_mod
+from core import optimizers as optimizers_mod
+from core.engine import Network, build
+from core.errors import ConfigError, GraphError
+from core.graph import Graph
+from core.io.summary import summary_text
+from core.layers.base import Layer, SymbolicTensor
+from core.layers.core import InputLayer
+from core.training import Callback, History, Trainer, as_list
+
+
+def Input(shape: Sequence[int] | int | None = None, name: str | None = None, *,
+          batch_shape: Sequence[int | None] | None = None) -> SymbolicTensor:
+    """A symbolic input for the functional style: ``inp = Input(shape=(20,))``."""
+    if shape is None and batch_shape is not None:
+        shape = tuple(batch_shape)[1:]
+    if shape is None:
+        raise ConfigError("Input needs a shape, e.g. Input(shape=(28, 28, 1))")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return SymbolicTensor(InputLayer(shape=shape, name=name), [])
+
+
+class Model:
+    """A network with Keras's training API. Build it functionally (``Model(inputs=inp, outputs=out)``) or from
+    a graph (``Model.from_graph(graph)``)."""
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None) -> None:
+        self.name = name or type(self).__name__.lower()
+        self._graph = Graph() if outputs is None else _graph_from_tensors(as_list(inputs), as_list(outputs))
+        self._graph.events.layer_added.connect(self._invalidate)
+        self._graph.events.layer_removed.connect(self._invalidate)
+        self._graph.events.link_added.connect(self._invalidate)
+        self._graph.events.link_removed.connect(self._invalidate)
+        self._graph.events.config_changed.connect(self._invalidate)
+        self._network: Network | None = None
+        self._trainer: Trainer | None = None
+        self._compiled: dict[str, Any] | None = None
+        self.backend = "cpu"
+        self.seed: int | None = 0
+        self.stop_training = False
+
+    @classmethod
+    def from_graph(cls, graph: Graph, name: str | None = None) -> "Model":
+        model = cls(name=name) if cls is Model else cls.__new__(cls)
+        if cls is not Model:
+            Model.__init__(model, name=name)
+        model._graph = graph
+        for event in ("layer_added", "layer_removed", "link_added", "link_removed", "config_changed"):
+            getattr(graph.events, event).connect(model._invalidate)
+        return model
+
+    # -- structure -----------------------------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in order (the InputLayer excluded for Sequential models, as in Keras)."""
+        return [self._graph.layer(i) for i in self._graph.topological_order()]
+
+    def get_layer(self, name: str) -> Layer:
+        return self._graph.layer(self._graph.id_of(name))
+
+    def _invalidate(self, *args: Any) -> None:
+        self._network = None
+        self._trainer = None
+
+    @property
+    def network(self) -> Network:
+        """The runnable network (built on first use, on the backend chosen in ``compile``)."""
+        if self._network is None:
+            self._network = build(self._graph, backend=self.backend, seed=self.seed)
+        return self._network
+
+    # -- Keras API -----------------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None,
+                backend: str = "cpu", seed: int | None = None, **kwargs: Any) -> None:
+        """Choose the optimiser, loss and metrics (instances or Keras names), and the backend."""
+        if loss is None:
+            raise ConfigError("compile needs a loss, e.g. loss='categorical_crossentropy'")
+        unused = sorted(set(kwargs) - {"loss_weights", "weighted_metrics", "run_eagerly", "steps_per_execution",
+                                       "jit_compile"})
+        if unused:
+            raise ConfigError(f"compile: unknown argument(s) {', '.join(unused)}")
+        self._compiled = {"optimizer": optimizers_mod.get(optimizer), "loss": losses_mod.get(loss),
+                          "metrics": list(metrics or [])}
+        if backend != self.backend or (seed is not None and seed != self.seed):
+            weights = self._network.get_weights() if self._network is not None else None
+            self.backend, self.seed = backend, (self.seed if seed is None else seed)
+            self._network = None
+            if weights is not None:
+                self.network.set_weights(weights)
+        self._trainer = None
+
+    @property
+    def optimizer(self) -> optimizers_mod.Optimizer | None:
+        return self._compiled["optimizer"] if self._compiled else None
+
+    @property
+    def loss(self) -> losses_mod.Loss | None:
+        return self._compiled["loss"] if self._compiled else None
+
+    def _get_trainer(self) -> Trainer:
+        if self._compiled is None:
+            raise ConfigError("the model must be compiled before training or evaluation: call "
+                              "model.compile(optimizer=..., loss=...)")
+        if self._trainer is None or self._trainer.network is not self.network:
+            self._trainer = Trainer(self.network, self._compiled["loss"], self._compiled["optimizer"],
+                                    self._compiled["metrics"], seed=self.seed)
+        return self._trainer
+
+    def _prepare(self, x: Any) -> None:
+        """Hook for Sequential's deferred input shape."""
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: Sequence[Callback] | None = None, validation_split: float = 0.0,
+            validation_data: tuple | None = None, shuffle: bool = True, initial_epoch: int = 0) -> History:
+        """Train as Keras's ``fit`` does; returns a History with per-epoch metrics."""
+        self._prepare(x)
+        trainer = self._get_trainer()
+        if not 0.0 <= validation_split < 1.0:
+            raise ConfigError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        xs, ys = as_list(x), as_list(y)
+        if validation_split and validation_data is None:
+            n = len(xs[0])
+            cut = n - int(round(n * validation_split))
+            if cut <= 0 or cut >= n:
+                raise ConfigError(f"validation_split={validation_split} leaves no training or no validation "
+                                  f"samples out of {n}")
+            validation_data = ([a[cut:] for a in xs], [t[cut:] for t in ys])
+            xs, ys = [a[:cut] for a in xs], [t[:cut] for t in ys]
+        cbs = list(callbacks or [])
+        level = _verbosity(verbose)
+        if level:
+            from core.progress import ProgressBar
+            cbs.append(ProgressBar(level))
+        history = trainer.fit(xs, ys, epochs=epochs - initial_epoch, batch_size=batch_size or 32,
+                              validation_data=validation_data, shuffle=shuffle, callbacks=cbs,
+                              initial_epoch=initial_epoch)
+        self.history = history
+        return history
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 return_dict: bool = False) -> Any:
+        """Loss (and metrics) on the given data: a float without metrics, else ``[loss, metric, ...]``."""
+        self._prepare(x)
+        logs = self._get_trainer().evaluate(as_list(x), as_list(y), batch_size=batch_size or 32)
+        if _verbosity(verbose):
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = 0) -> Any:
+        """The network's outputs for ``x`` (an array, or a list of arrays for several outputs)."""
+        self._prepare(x)
+        net = self.network
+        xs = net.check_inputs(as_list(x))
+        step = batch_size or 32
+        parts = [net.forward([a[s:s + step] for a in xs]) for s in range(0, len(xs[0]), step)]
+        outs = [np.concatenate([p[k] for p in parts]) for k in range(len(net.output_ids))]
+        return outs[0] if len(outs) == 1 else outs
+
+    def __call__(self, x: Any) -> Any:
+        return self.predict(x)
+
+    def get_weights(self) -> list[np.ndarray]:
+        return self.network.get_weights()
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        self.network.set_weights(weights)
+
+    def count_params(self) -> int:
+        return self.network.count_params()
+
+    def summary(self, print_fn: Any = None) -> None:
+        (print_fn or print)(summary_text(self._graph, self.name))
+
+
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next: ``model.add(Dense(64, input_dim=20))``."""
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None) -> None:
+        super().__init__(name=name or "sequential")
+        self._last: str | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @classmethod
+    def from_graph(cls, graph: Graph, name: str | None = None) -> "Sequential":
+        if not graph.is_chain():
+            raise GraphError("this network is not a plain stack of layers: use Model.from_graph")
+        model = cls(name=name)
+        model._graph = graph
+        model._last = graph.topological_order()[-1]
+        for event in ("layer_added", "layer_removed", "link_added", "link_removed", "config_changed"):
+            getattr(graph.events, event).connect(model._invalidate)
+        return model
+
+    @property
+    def layers(self) -> list[Layer]:
+        return [layer for layer in super().layers if layer.type_name != "InputLayer"]
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; the first one may carry ``input_shape`` / ``input_dim`` (or be an InputLayer)."""
+        if isinstance(layer, SymbolicTensor) and layer.layer.type_name == "InputLayer" and self._last is None:
+            layer = layer.layer
+        if not isinstance(layer, Layer):
+            raise ConfigError(f"Sequential.add expects a layer, got {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self._last is not None:
+                raise GraphError("an InputLayer can only be the first layer of a Sequential model")
+            self._last = self._graph.add_layer(layer)
+            return
+        if self._last is None and layer.input_shape_hint is not None:
+            self._last = self._graph.add_layer(InputLayer(shape=layer.input_shape_hint))
+        new = self._graph.add_layer(layer)
+        if self._last is not None:
+            self._graph.connect(self._last, new)
+        self._last = new
+
+    def pop(self) -> Layer:
+        layers = self.layers
+        if not layers:
+            raise GraphError("the model has no layers to remove")
+        layer_id = self._graph.id_of(layers[-1].name)
+        previous = self._graph.inputs_of(layer_id)
+        self._graph.remove_layer(layer_id)
+        self._last = previous[0] if previous else None
+        return layers[-1]
+
+    def _prepare(self, x: Any) -> None:
+        """Keras builds a Sequential model without an input shape on its first batch: so do we."""
+        if self._graph.input_layers() or x is None:
+            return
+        order = self._graph.topological_order()
+        if not order:
+            raise GraphError("the model has no layers: add some with model.add(...)")
+        shape = tuple(np.asarray(as_list(x)[0]).shape[1:])
+        first = order[0]
+        inp = self._graph.add_layer(InputLayer(shape=shape))
+        self._graph.connect(inp, first)
+
+
+def _verbosity(verbose: int | str) -> int:
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(verbose)
+
+
+def _graph_from_tensors(inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]) -> Graph:
+    """Collect the layers between ``inputs`` and ``outputs`` into a graph, inputs first."""
+    for t in inputs + outputs:
+        if not isinstance(t, SymbolicTensor):
+            raise ConfigError("Model(inputs=..., outputs=...) takes the results of Input(...) and of layer calls")
+    order: list[SymbolicTensor] = []
+    seen: set[int] = set()
+
+    def visit(t: SymbolicTensor) -> None:
+        if id(t) in seen:
+            return
+        seen.add(id(t))
+        for parent in t.inputs:
+            visit(parent)
+        order.append(t)
+
+    for t in inputs + outputs:
+        visit(t)
+    missing = [t.layer.name or "input" for t in order if not t.inputs and id(t) not in {id(i) for i in inputs}]
+    if missing:
+        raise GraphError(f"the outputs depend on input(s) {', '.join(missing)} not listed in Model(inputs=...)")
+    graph = Graph()
+    ids: dict[int, str] = {}
+    for t in order:
+        ids[id(t)] = graph.add_layer(t.layer)
+        for slot, parent in enumerate(t.inputs):
+            graph.connect(ids[id(parent)], ids[id(t)], slot)
+    return graph

@@ -1,0 +1,161 @@
+"""Builds a runnable :class:`Network` from a valid :class:`~core.graph.Graph` on a chosen backend.
+
+Forward runs in topological order and keeps what backward needs; backward runs in reverse order and sums the
+gradients of a tensor that feeds several layers. Weights are float32 (float64 for gradient checks), initialised
+as Keras does by default, reproducibly for a given seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from core.errors import ShapeError
+from core.graph import Graph
+from core.initializers import initialize
+from core.kernels import get_backend
+from core.layers.base import ActivatedLayer, Context, Layer, WeightSpec
+from core.shapes import check_buildable, format_shape
+
+
+def build(graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32) -> "Network":
+    """A runnable network for ``graph`` (which must be valid: see :func:`core.shapes.check_buildable`)."""
+    return Network(graph, backend=backend, seed=seed, dtype=dtype)
+
+
+class Network:
+    """Weights, forward and backward for one graph on one backend.
+
+    The network takes a snapshot of the graph's layers and links: later edits to the graph do not change it.
+    """
+
+    def __init__(self, graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32):
+        status = check_buildable(graph)
+        self.dtype = np.dtype(dtype)
+        self.order: list[str] = graph.topological_order()
+        self.layers: dict[str, Layer] = {i: graph.layer(i) for i in self.order}
+        self.sources: dict[str, list[str]] = {i: graph.inputs_of(i) for i in self.order}
+        self.input_ids: list[str] = graph.input_layers()
+        self.output_ids: list[str] = graph.output_layers()
+        self.input_shapes = {i: status[i].input_shapes for i in self.order}
+        self.output_shapes = {i: status[i].output_shape for i in self.order}
+        self.specs: dict[str, list[WeightSpec]] = {i: self.layers[i].weight_specs(self.input_shapes[i])
+                                                   for i in self.order}
+        rng = np.random.default_rng(seed)
+        self.weights: dict[str, list[np.ndarray]] = {
+            i: [initialize(s.initializer, tuple(s.shape), rng, self.dtype) for s in self.specs[i]] for i in self.order}
+        self.grads: dict[str, list[np.ndarray | None]] = {
+            i: [np.zeros_like(w) if s.trainable else None for w, s in zip(self.weights[i], self.specs[i])]
+            for i in self.order}
+        self.ctx = Context(k=get_backend(backend), rng=np.random.default_rng(None if seed is None else seed + 1))
+        self.backend = backend
+        self._caches: dict[str, Any] = {}
+        self._outputs: dict[str, np.ndarray] = {}
+
+    # -- running -------------------------------------------------------------------------------------------
+    def forward(self, inputs: Sequence[np.ndarray], training: bool = False) -> list[np.ndarray]:
+        """Outputs of every output layer for a batch of ``inputs`` (one array per InputLayer)."""
+        self.ctx.training = training
+        values: dict[str, np.ndarray] = {}
+        self._caches = {}
+        for input_id, x in zip(self.input_ids, self.check_inputs(inputs)):
+            values[input_id] = x
+        for layer_id in self.order:
+            if layer_id in values:
+                continue
+            layer = self.layers[layer_id]
+            args = [values[s] for s in self.sources[layer_id]]
+            out, cache = layer.forward(self.ctx, args, self.weights[layer_id])
+            values[layer_id] = out
+            if training:
+                self._caches[layer_id] = cache
+        self._outputs = {i: values[i] for i in self.output_ids}
+        return [values[i] for i in self.output_ids]
+
+    def backward(self, output_grads: Sequence[np.ndarray | None], from_logits: Sequence[bool] | None = None) -> None:
+        """Fill ``self.grads`` from the gradients w.r.t. the outputs of the last ``forward(training=True)``.
+
+        With ``from_logits[k]`` true, output ``k``'s gradient is w.r.t. its layer's pre-activation (the loss
+        folded the activation in, as softmax + cross-entropy does).
+        """
+        if not self._caches and len(self.order) > len(self.input_ids):
+            raise RuntimeError("backward() needs a forward(training=True) first")
+        from_logits = from_logits or [False] * len(self.output_ids)
+        pending: dict[str, np.ndarray] = {}
+        logits_ids = set()
+        for layer_id, grad, logits in zip(self.output_ids, output_grads, from_logits):
+            if grad is not None:
+                pending[layer_id] = grad
+                if logits:
+                    logits_ids.add(layer_id)
+        for layer_id in reversed(self.order):
+            dout = pending.pop(layer_id, None)
+            if dout is None or self.layers[layer_id].type_name == "InputLayer":
+                continue
+            layer = self.layers[layer_id]
+            sources = self.sources[layer_id]
+            need_dx = any(self.layers[s].type_name != "InputLayer" for s in sources)
+            step = layer.backward_from_logits if layer_id in logits_ids else layer.backward
+            dxs, dws = step(self.ctx, dout, self._caches[layer_id], self.weights[layer_id], need_dx)
+            for slot, dw in zip(self.grads[layer_id], dws):
+                if slot is not None and dw is not None:
+                    slot[...] = dw
+            for source, dx in zip(sources, dxs):
+                if dx is None or self.layers[source].type_name == "InputLayer":
+                    continue
+                pending[source] = dx if source not in pending else pending[source] + dx
+
+    def logits(self, output_index: int) -> np.ndarray:
+        """The pre-activation of output layer ``output_index`` in the last training forward pass."""
+        layer_id = self.output_ids[output_index]
+        return self.layers[layer_id].logits(self._caches[layer_id])
+
+    def output_activation(self, output_index: int) -> str | None:
+        layer = self.layers[self.output_ids[output_index]]
+        return layer.activation_name() if isinstance(layer, ActivatedLayer) else None
+
+    def check_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The inputs as contiguous arrays of the network's dtype, or a ShapeError that says what fits."""
+        if len(inputs) != len(self.input_ids):
+            raise ShapeError(f"the network has {len(self.input_ids)} input(s) but {len(inputs)} array(s) were given")
+        out = []
+        for input_id, x in zip(self.input_ids, inputs):
+            x = np.ascontiguousarray(x, dtype=self.dtype)
+            expected = self.output_shapes[input_id]
+            if x.shape[1:] != expected:
+                name = self.layers[input_id].name
+                raise ShapeError(f"input '{name}' expects data of shape {format_shape(expected)} but got "
+                                 f"{format_shape(x.shape[1:])} (batch of {x.shape[0] if x.ndim else 0}): "
+                                 "reshape the data or change the InputLayer's shape")
+            out.append(x)
+        return out
+
+    # -- weights -------------------------------------------------------------------------------------------
+    def trainable(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(weight, gradient)`` pairs of every trainable weight, in Keras's order."""
+        return [(w, g) for i in self.order for w, g in zip(self.weights[i], self.grads[i]) if g is not None]
+
+    def weight_names(self) -> list[str]:
+        return [f"{self.layers[i].name}/{s.name}" for i in self.order for s in self.specs[i]]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight, layer by layer in graph order, each layer trainable first (Keras's order)."""
+        return [w.copy() for i in self.order for w in self.weights[i]]
+
+    def set_weights(self, values: Sequence[np.ndarray]) -> None:
+        """Set every weight from a list in :meth:`get_weights` order; shapes must match exactly."""
+        targets = [(i, k) for i in self.order for k in range(len(self.weights[i]))]
+        if len(values) != len(targets):
+            raise ShapeError(f"expected {len(targets)} weight arrays, got {len(values)}")
+        for (layer_id, k), value in zip(targets, values):
+            value = np.asarray(value)
+            current = self.weights[layer_id][k]
+            if value.shape != current.shape:
+                raise ShapeError(f"weight '{self.layers[layer_id].name}/{self.specs[layer_id][k].name}' has shape "
+                                 f"{current.shape}, got {value.shape}")
+        for (layer_id, k), value in zip(targets, values):
+            self.weights[layer_id][k][...] = value
+
+    def count_params(self) -> int:
+        return sum(w.size for ws in self.weights.values() for w in ws)

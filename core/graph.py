@@ -1,0 +1,251 @@
+"""The layer graph: layers and directed links, a DAG.
+
+``Graph`` is the one representation of a network that the canvas, the Python API, the file formats and the engine
+share. It refuses an illegal edit before changing anything (``CycleError``, ``GraphError``) and announces every
+change through plain-Python events, so views follow the model without Qt in here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from core.errors import CycleError, GraphError
+from core.events import Event
+from core.layers import registry
+from core.layers.base import Layer
+
+
+@dataclass(frozen=True, order=True)
+class Link:
+    """``source``'s output feeds input ``slot`` of ``target`` (ids, not names)."""
+
+    source: str
+    target: str
+    slot: int = 0
+
+
+class GraphEvents:
+    """The events a graph emits. Each passes the layer id (or the Link) concerned."""
+
+    def __init__(self) -> None:
+        self.layer_added = Event()  # (layer_id)
+        self.layer_removed = Event()  # (layer_id)
+        self.link_added = Event()  # (link)
+        self.link_removed = Event()  # (link)
+        self.config_changed = Event()  # (layer_id)
+        self.layer_renamed = Event()  # (layer_id, old_name, new_name)
+        self.meta_changed = Event()  # (layer_id)
+
+
+class Graph:
+    """A DAG of layers. Layer ids are stable across renames; names are unique, as Keras requires."""
+
+    def __init__(self) -> None:
+        self._layers: dict[str, Layer] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._links: set[Link] = set()
+        self._ids = itertools.count(1)
+        self.events = GraphEvents()
+
+    # -- queries -------------------------------------------------------------------------------------------
+    @property
+    def layer_ids(self) -> list[str]:
+        return list(self._layers)
+
+    @property
+    def links(self) -> list[Link]:
+        return sorted(self._links, key=lambda l: (self._index(l.target), l.slot))
+
+    def layer(self, layer_id: str) -> Layer:
+        try:
+            return self._layers[layer_id]
+        except KeyError:
+            raise GraphError(f"no layer with id {layer_id!r} in this network") from None
+
+    def __contains__(self, layer_id: str) -> bool:
+        return layer_id in self._layers
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def id_of(self, name: str) -> str:
+        for layer_id, layer in self._layers.items():
+            if layer.name == name:
+                return layer_id
+        raise GraphError(f"no layer named {name!r} in this network")
+
+    def meta(self, layer_id: str) -> dict[str, Any]:
+        """Free-form data of a layer kept with the design (e.g. its canvas position); a copy."""
+        self.layer(layer_id)
+        return dict(self._meta[layer_id])
+
+    def inputs_of(self, layer_id: str) -> list[str]:
+        """Source ids feeding ``layer_id``, by slot."""
+        return [l.source for l in sorted((l for l in self._links if l.target == layer_id), key=lambda l: l.slot)]
+
+    def consumers_of(self, layer_id: str) -> list[str]:
+        return [l.target for l in self.links if l.source == layer_id]
+
+    def input_layers(self) -> list[str]:
+        return [i for i, layer in self._layers.items() if layer.type_name == "InputLayer"]
+
+    def output_layers(self) -> list[str]:
+        """Layers nothing consumes (the network's outputs), in insertion order."""
+        sources = {l.source for l in self._links}
+        return [i for i in self._layers if i not in sources and self._layers[i].type_name != "InputLayer"]
+
+    def topological_order(self) -> list[str]:
+        """Every layer id, each after all its sources; ties keep insertion order (Keras's layer order)."""
+        indegree = {i: 0 for i in self._layers}
+        for link in self._links:
+            indegree[link.target] += 1
+        ready = [i for i in self._layers if indegree[i] == 0]
+        order: list[str] = []
+        while ready:
+            ready.sort(key=self._index)
+            current = ready.pop(0)
+            order.append(current)
+            for target in self.consumers_of(current):
+                indegree[target] -= 1
+                if indegree[target] == 0:
+                    ready.append(target)
+        return order
+
+    def _index(self, layer_id: str) -> int:
+        return list(self._layers).index(layer_id)
+
+    # -- edits ---------------------------------------------------------------------------------------------
+    def add_layer(self, layer: Layer | str, config: dict[str, Any] | None = None, *, name: str | None = None,
+                  layer_id: str | None = None, meta: dict[str, Any] | None = None) -> str:
+        """Add a layer (an instance, or a type name plus config); returns its id."""
+        if isinstance(layer, str):
+            layer = registry.get(layer).from_config(config or {}, name=name)
+        elif config:
+            raise GraphError("give a config only with a layer type name")
+        if any(existing is layer for existing in self._layers.values()):
+            raise GraphError(f"layer {layer.name!r} is already in this network: create a new layer instead")
+        if name is not None:
+            layer.name = name
+        if layer.name is None:
+            layer.name = self.unique_name(layer.base_name())
+        elif self._name_taken(layer.name):
+            raise GraphError(f"a layer named {layer.name!r} already exists: choose another name")
+        if layer_id is None or layer_id in self._layers:
+            layer_id = self._new_id()
+        self._layers[layer_id] = layer
+        self._meta[layer_id] = dict(meta or {})
+        self.events.layer_added.emit(layer_id)
+        return layer_id
+
+    def remove_layer(self, layer_id: str) -> None:
+        """Remove a layer and every link to or from it (each link removal is announced first)."""
+        self.layer(layer_id)
+        for link in [l for l in self.links if layer_id in (l.source, l.target)]:
+            self.disconnect(link)
+        del self._layers[layer_id]
+        del self._meta[layer_id]
+        self.events.layer_removed.emit(layer_id)
+
+    def check_connect(self, source: str, target: str, slot: int | None = None) -> Link:
+        """The link ``connect`` would add, or the error it would raise; changes nothing."""
+        src, dst = self.layer(source), self.layer(target)
+        if dst.max_inputs == 0:
+            raise GraphError(f"{dst.type_name} '{dst.name}' is a network input and takes no inputs")
+        taken = [l for l in self._links if l.target == target]
+        if any(l.source == source for l in taken):
+            raise GraphError(f"'{src.name}' already feeds '{dst.name}'")
+        if slot is None:
+            used = {l.slot for l in taken}
+            slot = next(i for i in itertools.count() if i not in used)
+        if slot < 0 or slot >= dst.max_inputs:
+            if taken and dst.max_inputs == 1:
+                raise GraphError(f"{dst.type_name} '{dst.name}' takes one input and is already fed by "
+                                 f"'{self._layers[taken[0].source].name}': disconnect that link first, or combine "
+                                 "the inputs with a merge layer (Add, Concatenate)")
+            raise GraphError(f"{dst.type_name} '{dst.name}' has no input slot {slot}")
+        if any(l.slot == slot for l in taken):
+            raise GraphError(f"input {slot} of '{dst.name}' is already connected")
+        if source == target:
+            raise CycleError(f"'{src.name}' cannot feed itself")
+        if self._reaches(target, source):
+            raise CycleError(f"connecting '{src.name}' to '{dst.name}' would make a cycle: "
+                             f"'{dst.name}' already feeds '{src.name}'")
+        return Link(source, target, slot)
+
+    def connect(self, source: str, target: str, slot: int | None = None) -> Link:
+        """Link ``source``'s output to an input slot of ``target`` (the first free one by default)."""
+        link = self.check_connect(source, target, slot)
+        self._links.add(link)
+        self.events.link_added.emit(link)
+        return link
+
+    def disconnect(self, link: Link) -> None:
+        if link not in self._links:
+            raise GraphError(f"there is no link {link}")
+        self._links.remove(link)
+        self.events.link_removed.emit(link)
+
+    def rename(self, layer_id: str, new_name: str) -> None:
+        layer = self.layer(layer_id)
+        if not new_name or not isinstance(new_name, str):
+            raise GraphError("a layer name cannot be empty")
+        if new_name != layer.name and self._name_taken(new_name):
+            raise GraphError(f"a layer named {new_name!r} already exists: choose another name")
+        old, layer.name = layer.name, new_name
+        self.events.layer_renamed.emit(layer_id, old, new_name)
+
+    def set_config(self, layer_id: str, changes: dict[str, Any]) -> None:
+        """Change some parameters of a layer; the whole new config is validated before anything changes."""
+        old = self.layer(layer_id)
+        self._layers[layer_id] = old.with_config(changes)
+        self.events.config_changed.emit(layer_id)
+
+    def set_meta(self, layer_id: str, **values: Any) -> None:
+        self.layer(layer_id)
+        self._meta[layer_id].update(values)
+        self.events.meta_changed.emit(layer_id)
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def unique_name(self, base: str) -> str:
+        """``base`` if free, else ``base_1``, ``base_2``, ... as Keras names layers."""
+        if not self._name_taken(base):
+            return base
+        return next(f"{base}_{i}" for i in itertools.count(1) if not self._name_taken(f"{base}_{i}"))
+
+    def _name_taken(self, name: str) -> bool:
+        return any(layer.name == name for layer in self._layers.values())
+
+    def _new_id(self) -> str:
+        return next(f"L{i}" for i in self._ids if f"L{i}" not in self._layers)
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(l.target for l in self._links if l.source == node)
+        return False
+
+    # -- building ------------------------------------------------------------------------------------------
+    @classmethod
+    def chain(cls, layers: Iterable[Layer]) -> "Graph":
+        """A graph in which each layer feeds the next."""
+        graph = cls()
+        previous = None
+        for layer in layers:
+            current = graph.add_layer(layer)
+            if previous is not None:
+                graph.connect(previous, current)
+            previous = current
+        return graph
+
+    def is_chain(self) -> bool:
+        """True when the layers form one line from a single input (a Keras Sequential model)."""
+        order = self.topological_order()
+        return (len(self.input_layers()) == 1 and len(self._links) == len(order) - 1
+                and all(self.inputs_of(b) == [a] for a, b in zip(order, order[1:])))

@@ -1,0 +1,51 @@
+"""Numeric kernels, one package per backend with the same function names.
+
+``reference`` is plain NumPy (the test oracle), ``cpu`` is Numba. Each backend is a package of family modules
+(``dense``, ``activations``, ``losses``, ``optim``, ...); :func:`get_backend` gathers every public function of
+every family module into one :class:`Backend` object, so adding a family is adding a file. Layers call kernels
+only through that object, never numba directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import SimpleNamespace
+
+from core.errors import ConfigError
+
+BACKENDS = ("cpu", "reference", "cuda")
+_cache: dict[str, "Backend"] = {}
+
+
+class Backend(SimpleNamespace):
+    """The kernels of one backend as attributes, plus ``name``."""
+
+
+def _public_functions(module) -> dict:
+    names = getattr(module, "__all__", None) or [
+        n for n, v in vars(module).items()
+        if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+    ]
+    return {n: getattr(module, n) for n in names}
+
+
+def get_backend(name: str = "cpu") -> Backend:
+    """The kernels of backend ``name`` (``cpu``, ``reference`` or ``cuda``)."""
+    if name in _cache:
+        return _cache[name]
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    package = importlib.import_module(f"core.kernels.{name}")
+    functions: dict = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for fname, fn in _public_functions(module).items():
+            if fname in functions:
+                raise RuntimeError(f"kernel {fname!r} defined twice in backend {name!r}")
+            functions[fname] = fn
+    backend = Backend(name=name, **functions)
+    _cache[name] = backend
+    return backend

@@ -1,0 +1,289 @@
+"""The training loop: epochs of shuffled mini-batches, reported as small records to callbacks.
+
+A :class:`Trainer` can be controlled from another thread while it runs: ``pause``, ``resume``, ``step`` (one
+batch, then pause again) and ``stop`` (ends cleanly after the current batch; the weights stay usable). A loss
+that becomes NaN or infinite stops training with a :class:`~core.errors.TrainingError` naming the epoch and
+batch; the update of that batch is not applied, so the weights are those before it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from core import losses as losses_mod
+from core import metrics as metrics_mod
+from core.engine import Network
+from core.errors import ShapeError, TrainingError
+from core.optimizers import Optimizer
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """Reported after every training batch."""
+
+    epoch: int
+    batch: int
+    batches: int
+    loss: float
+    metrics: dict[str, float]
+    learning_rate: float
+    samples_seen: int
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """Reported after every epoch: training metrics (running means over the epoch) and validation metrics."""
+
+    epoch: int
+    epochs: int
+    logs: dict[str, float]
+    learning_rate: float
+    seconds: float
+    samples_per_second: float
+
+
+class Callback:
+    """Receives the trainer's records. Override what you need; every method does nothing by default."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_epoch_begin(self, epoch: int) -> None: ...
+    def on_batch_end(self, record: BatchEnd) -> None: ...
+    def on_epoch_end(self, record: EpochEnd) -> None: ...
+    def on_train_end(self, history: "History") -> None: ...
+
+
+@dataclass
+class History(Callback):
+    """Per-epoch logs (``history['loss']``, ``history['val_accuracy']``, ...) as Keras's History object."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epoch: list[int] = field(default_factory=list)
+    stop_reason: str | None = None
+
+    def on_epoch_end(self, record: EpochEnd) -> None:
+        self.epoch.append(record.epoch)
+        for key, value in {**record.logs, "learning_rate": record.learning_rate}.items():
+            self.history.setdefault(key, []).append(value)
+
+
+def as_list(value: Any) -> list[np.ndarray]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class Trainer:
+    """Trains a :class:`Network` with a loss, an optimiser and metrics."""
+
+    def __init__(self, network: Network, loss: Any, optimizer: Optimizer, metrics: Sequence[Any] = (),
+                 seed: int | None = 0) -> None:
+        self.network = network
+        self.losses = [losses_mod.get(loss) for _ in network.output_ids]
+        self.optimizer = optimizer
+        self.metric_ids = list(metrics)
+        self.rng = np.random.default_rng(seed)
+        self._run = threading.Event()
+        self._run.set()
+        self._stop = False
+        self._steps_left: int | None = None
+        self.epochs_done = 0
+
+    # -- control from another thread -----------------------------------------------------------------------
+    def pause(self) -> None:
+        self._run.clear()
+
+    def resume(self) -> None:
+        self._steps_left = None
+        self._run.set()
+
+    def step(self) -> None:
+        """Run one batch, then pause again."""
+        self._steps_left = 1
+        self._run.set()
+
+    def stop(self) -> None:
+        self._stop = True
+        self._run.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._run.is_set()
+
+    def _wait_turn(self) -> bool:
+        """Block while paused; False when training should stop."""
+        self._run.wait()
+        if self._stop:
+            return False
+        if self._steps_left is not None:
+            self._steps_left -= 1
+            if self._steps_left <= 0:
+                self._steps_left = None
+                self._run.clear()
+        return True
+
+    # -- metrics -------------------------------------------------------------------------------------------
+    def _new_metrics(self) -> list[list[metrics_mod.Metric]]:
+        out = []
+        for k, loss in enumerate(self.losses):
+            units = self.network.output_shapes[self.network.output_ids[k]][-1]
+            out.append([metrics_mod.get(m, loss.name, units) for m in self.metric_ids])
+        return out
+
+    def _metric_names(self, per_output: list[list[metrics_mod.Metric]]) -> list[tuple[str, metrics_mod.Metric]]:
+        multi = len(per_output) > 1
+        names = [self.network.layers[i].name for i in self.network.output_ids]
+        return [((f"{names[k]}_" if multi else "") + m.name, m) for k, ms in enumerate(per_output) for m in ms]
+
+    # -- one batch -----------------------------------------------------------------------------------------
+    def compute_loss(self, xs: list[np.ndarray], ys: list[np.ndarray], training: bool) -> tuple[float, list]:
+        """Forward pass and loss; with ``training``, also the backward pass (gradients in the network)."""
+        net = self.network
+        outputs = net.forward(xs, training=training)
+        total, grads, logits_flags = 0.0, [], []
+        for k, (loss, out, y) in enumerate(zip(self.losses, outputs, ys)):
+            fused = training and loss.fused_activation is not None and net.output_activation(k) == loss.fused_activation
+            if fused:
+                value, grad = loss.from_logits(net.ctx.k, net.logits(k), y)
+            else:
+                value, grad = loss(out, y)
+            total += value
+            grads.append(grad)
+            logits_flags.append(fused)
+        if training and np.isfinite(total):
+            net.backward(grads, logits_flags)
+        return total, outputs
+
+    def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+        """One optimiser step; returns the batch loss (computed before the update) and the outputs."""
+        loss, outputs = self.compute_loss(xs, ys, training=True)
+        if np.isfinite(loss):
+            self.optimizer.apply(self.network.ctx.k, self.network.trainable())
+        return loss, outputs
+
+    # -- loops ---------------------------------------------------------------------------------------------
+    def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: tuple | None = None,
+            shuffle: bool = True, callbacks: Sequence[Callback] = (), initial_epoch: int = 0) -> History:
+        """Train for ``epochs`` epochs; returns the History (also passed to the callbacks)."""
+        xs, ys = self.check_data(x, y)
+        n = len(xs[0])
+        batch_size = max(1, min(int(batch_size), n))
+        batches = -(-n // batch_size)
+        history = History()
+        callbacks = [history, *callbacks]
+        self._stop = False
+        for cb in callbacks:
+            cb.on_train_begin(self)
+        seen = 0
+        try:
+            for epoch in range(initial_epoch, initial_epoch + epochs):
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch)
+                started = time.perf_counter()
+                loss_sum, metric_sets = 0.0, self._new_metrics()
+                named = self._metric_names(metric_sets)
+                order = self.rng.permutation(n) if shuffle else None
+                done = 0
+                for b in range(batches):
+                    if not self._wait_turn():
+                        break
+                    bx, by = _batch(xs, ys, order, b * batch_size, min(n, (b + 1) * batch_size))
+                    lr = self.optimizer.current_learning_rate()
+                    loss, outputs = self.train_batch(bx, by)
+                    if not np.isfinite(loss):
+                        raise TrainingError(
+                            f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "
+                            f"batch {b + 1}: training stopped before applying that batch. Lower the learning "
+                            "rate, scale the input data, or add gradient clipping (clipnorm)")
+                    size = len(bx[0])
+                    done += size
+                    seen += size
+                    loss_sum += loss * size
+                    batch_metrics = {name: m.update(out, t) for (name, m), out, t in
+                                     zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets))}
+                    record = BatchEnd(epoch, b, batches, loss, batch_metrics, lr, seen)
+                    for cb in callbacks:
+                        cb.on_batch_end(record)
+                if done == 0:
+                    break
+                seconds = time.perf_counter() - started
+                logs = {"loss": loss_sum / done, **{name: m.result() for name, m in named}}
+                if validation_data is not None:
+                    val = self.evaluate(*validation_data, batch_size=batch_size)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                self.epochs_done = epoch + 1
+                record = EpochEnd(epoch, initial_epoch + epochs, logs, self.optimizer.current_learning_rate(),
+                                  seconds, done / seconds if seconds > 0 else float("inf"))
+                for cb in callbacks:
+                    cb.on_epoch_end(record)
+                if self._stop:
+                    history.stop_reason = "stopped by the user"
+                    break
+        except TrainingError as exc:
+            history.stop_reason = str(exc)
+            raise
+        finally:
+            for cb in callbacks:
+                cb.on_train_end(history)
+        return history
+
+    def evaluate(self, x: Any, y: Any, batch_size: int = 32) -> dict[str, float]:
+        """Loss and metrics over a whole data set, in inference mode."""
+        xs, ys = self.check_data(x, y)
+        n = len(xs[0])
+        metric_sets = self._new_metrics()
+        named = self._metric_names(metric_sets)
+        loss_sum = 0.0
+        for start in range(0, n, max(1, batch_size)):
+            bx, by = _batch(xs, ys, None, start, min(n, start + batch_size))
+            loss, outputs = self.compute_loss(bx, by, training=False)
+            loss_sum += loss * len(bx[0])
+            for (name, m), out, t in zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets)):
+                m.update(out, t)
+        return {"loss": loss_sum / n, **{name: m.result() for name, m in named}}
+
+    def predict(self, x: Any, batch_size: int = 32) -> list[np.ndarray]:
+        xs = self.network.check_inputs(as_list(x))
+        n = len(xs[0])
+        parts = [self.network.forward([a[s:s + batch_size] for a in xs]) for s in range(0, n, max(1, batch_size))]
+        return [np.concatenate([p[k] for p in parts]) for k in range(len(self.network.output_ids))]
+
+    def check_data(self, x: Any, y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Inputs and targets as arrays, checked against the network, with errors that say what to change."""
+        xs = self.network.check_inputs(as_list(x))
+        ys = [np.asarray(t) for t in as_list(y)]
+        if len(ys) != len(self.network.output_ids):
+            raise ShapeError(f"the network has {len(self.network.output_ids)} output(s) but {len(ys)} target "
+                             "array(s) were given")
+        lengths = {len(a) for a in xs + ys}
+        if len(lengths) != 1:
+            raise ShapeError(f"inputs and targets have different numbers of samples: {sorted(lengths)}")
+        if not lengths or lengths.pop() == 0:
+            raise ShapeError("the data set is empty")
+        for k, t in enumerate(ys):
+            if t.dtype.kind not in "biuf":
+                raise ShapeError(f"targets of output {k + 1} are not numeric ({t.dtype}): encode them as numbers")
+            if t.dtype.kind == "f" and not np.all(np.isfinite(t)):
+                raise ShapeError(f"targets of output {k + 1} contain {int(np.sum(~np.isfinite(t)))} NaN or "
+                                 "infinite values: remove or impute them")
+        for k, a in enumerate(xs):
+            if not np.all(np.isfinite(a)):
+                raise ShapeError(f"input {k + 1} contains {int(np.sum(~np.isfinite(a)))} NaN or infinite values: "
+                                 "remove or impute them")
+        ys = [t if self.losses[k].integer_targets else t.astype(self.network.dtype, copy=False)
+              for k, t in enumerate(ys)]
+        return xs, ys
+
+
+def _batch(xs, ys, order, start, stop):
+    if order is None:
+        return [a[start:stop] for a in xs], [t[start:stop] for t in ys]
+    idx = order[start:stop]
+    return [a[idx] for a in xs], [t[idx] for t in ys]
+
+
+def _repeat(arrays: list, metric_sets: list[list]) -> list:
+    """Each output's array repeated once per metric of that output (to zip with the flat metric list)."""
+    return [a for a, ms in zip(arrays, metric_sets) for _ in ms]
