@@ -106,6 +106,21 @@ class Network:
                     continue
                 pending[source] = dx if source not in pending else pending[source] + dx
 
+    def regularization(self, add_gradients: bool) -> float:
+        """The weight regularisers' penalty ``Σ l1·|w| + l2·w²``; with ``add_gradients`` their gradients are added
+        to ``self.grads`` (call after ``backward``)."""
+        total = 0.0
+        for layer_id in self.order:
+            for spec, w, g in zip(self.specs[layer_id], self.weights[layer_id], self.grads[layer_id]):
+                reg = spec.regularizer
+                if not reg or g is None:
+                    continue
+                l1, l2 = reg.get("l1", 0.0), reg.get("l2", 0.0)
+                total += l1 * float(np.abs(w).sum()) + l2 * float((w * w).sum())
+                if add_gradients:
+                    g += (l1 * np.sign(w) + (2 * l2) * w).astype(g.dtype, copy=False)
+        return total
+
     def logits(self, output_index: int) -> np.ndarray:
         """The pre-activation of output layer ``output_index`` in the last training forward pass."""
         layer_id = self.output_ids[output_index]

@@ -154,6 +154,7 @@ class Trainer:
             logits_flags.append(fused)
         if training and np.isfinite(total):
             net.backward(grads, logits_flags)
+        total += net.regularization(add_gradients=training)
         return total, outputs
 
     def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:

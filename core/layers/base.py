@@ -32,6 +32,7 @@ class WeightSpec:
     shape: Shape
     initializer: str = "zeros"
     trainable: bool = True
+    regularizer: dict[str, float] | None = None  # {"l1": a, "l2": b}: penalty added to the loss
 
 
 @dataclass
@@ -50,6 +51,13 @@ def activation_param(default: str | None = None) -> Param:
 
 def initializer_param(name: str, default: str, what: str) -> Param:
     return Param(name, "choice", default, f"how {what} is initialised", choices=INITIALIZERS)
+
+
+def regularizer_param(name: str) -> Param:
+    """A Keras-style weight regulariser parameter: ``a·Σ|w| + b·Σw²`` added to the loss."""
+    what = name.replace("_regularizer", "").replace("_", " ")
+    return Param(name, "regularizer", None, f"L1/L2 penalty on the {what} weights, added to the loss",
+                 nullable=True)
 
 
 def snake_case(name: str) -> str:

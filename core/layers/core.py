@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.layers.base import (ActivatedLayer, Layer, Shape, WeightSpec, activation_param, initializer_param)
+from core.layers.base import (ActivatedLayer, Layer, Shape, WeightSpec, activation_param, initializer_param,
+                              regularizer_param)
 from core.layers.registry import Param, register
 
 
@@ -43,6 +44,8 @@ class Dense(ActivatedLayer):
         Param("use_bias", "bool", True, "whether to add a bias vector"),
         initializer_param("kernel_initializer", "glorot_uniform", "the weight matrix"),
         initializer_param("bias_initializer", "zeros", "the bias"),
+        regularizer_param("kernel_regularizer"),
+        regularizer_param("bias_regularizer"),
     )
 
     def output_shape(self, input_shapes):
@@ -53,9 +56,11 @@ class Dense(ActivatedLayer):
         return shape[:-1] + (self.config["units"],)
 
     def weight_specs(self, input_shapes):
-        specs = [WeightSpec("kernel", (input_shapes[0][-1], self.config["units"]), self.config["kernel_initializer"])]
-        if self.config["use_bias"]:
-            specs.append(WeightSpec("bias", (self.config["units"],), self.config["bias_initializer"]))
+        cfg = self.config
+        specs = [WeightSpec("kernel", (input_shapes[0][-1], cfg["units"]), cfg["kernel_initializer"],
+                            regularizer=cfg["kernel_regularizer"])]
+        if cfg["use_bias"]:
+            specs.append(WeightSpec("bias", (cfg["units"],), cfg["bias_initializer"], regularizer=cfg["bias_regularizer"]))
         return specs
 
     def forward_linear(self, ctx, inputs, weights):

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from core.errors import ConfigError
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "shape", "str")
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "shape", "str", "regularizer")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Param:
     Attributes:
         name: the Keras config key.
         kind: one of ``PARAM_KINDS``. ``ints`` is an int or a tuple of ``length`` ints (kernel sizes, strides);
-            ``shape`` is a tuple of ints of any length (``-1`` allowed once, as in Keras's Reshape).
+            ``shape`` is a tuple of ints of any length (``-1`` allowed once, as in Keras's Reshape);
+            ``regularizer`` is None or ``{"l1": a, "l2": b}`` (Keras's ``'l1'``, ``'l2'``, ``'l1_l2'`` accepted).
         default: the value used when the parameter is not given.
         help: one line for tooltips and the inspector.
         min, max: the allowed range for numbers (inclusive unless ``min_open`` / ``max_open``).
@@ -63,6 +64,8 @@ class Param:
             text = "a tuple of positive integers (one -1 allowed)"
         elif self.kind == "bool":
             text = "true or false"
+        elif self.kind == "regularizer":
+            text = "None, 'l1', 'l2', 'l1_l2' or {'l1': a, 'l2': b} with a, b ≥ 0"
         else:
             text = "a string"
         return text + (" or None" if self.nullable else "")
@@ -83,7 +86,7 @@ class Param:
             self._fail(layer_type, value)
         try:
             return getattr(self, "_check_" + self.kind)(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, KeyError):
             self._fail(layer_type, value)
 
     def _fail(self, layer_type: str, value: Any) -> None:
@@ -131,6 +134,19 @@ class Param:
             raise ValueError
         return tuple(self._check_int(v) for v in items)
 
+    def _check_regularizer(self, value: Any) -> dict[str, float]:
+        if isinstance(value, str):
+            value = KERAS_REGULARIZER_DEFAULTS[value]
+        if not isinstance(value, dict) or not set(value) <= {"l1", "l2"}:
+            raise TypeError
+        out = {}
+        for key in ("l1", "l2"):
+            v = value.get(key, 0.0)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError
+            out[key] = float(v)
+        return out
+
     def _check_shape(self, value: Any) -> tuple[int, ...]:
         items = (value,) if isinstance(value, (int, float)) else tuple(value)
         out = []
@@ -141,6 +157,9 @@ class Param:
         if not out or out.count(-1) > 1:
             raise ValueError
         return tuple(out)
+
+
+KERAS_REGULARIZER_DEFAULTS = {"l1": {"l1": 0.01}, "l2": {"l2": 0.01}, "l1_l2": {"l1": 0.01, "l2": 0.01}}
 
 
 def _ints_noun(length: int) -> str:
