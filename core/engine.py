@@ -55,7 +55,14 @@ class Network:
 
     # -- running -------------------------------------------------------------------------------------------
     def forward(self, inputs: Sequence[np.ndarray], training: bool = False) -> list[np.ndarray]:
-        """Outputs of every output layer for a batch of ``inputs`` (one array per InputLayer)."""
+        """Outputs of every output layer for a batch of ``inputs`` (one array per InputLayer).
+
+        Floating-point overflow is not warned about: the trainer checks the loss and stops with a clear message.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._forward(inputs, training)
+
+    def _forward(self, inputs: Sequence[np.ndarray], training: bool) -> list[np.ndarray]:
         self.ctx.training = training
         values: dict[str, np.ndarray] = {}
         self._caches = {}
@@ -81,6 +88,10 @@ class Network:
         """
         if not self._caches and len(self.order) > len(self.input_ids):
             raise RuntimeError("backward() needs a forward(training=True) first")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._backward(output_grads, from_logits)
+
+    def _backward(self, output_grads, from_logits) -> None:
         from_logits = from_logits or [False] * len(self.output_ids)
         pending: dict[str, np.ndarray] = {}
         logits_ids = set()

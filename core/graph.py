@@ -153,6 +153,11 @@ class Graph:
         src, dst = self.layer(source), self.layer(target)
         if dst.max_inputs == 0:
             raise GraphError(f"{dst.type_name} '{dst.name}' is a network input and takes no inputs")
+        if source == target:
+            raise CycleError(f"'{src.name}' cannot feed itself")
+        if self._reaches(target, source):
+            raise CycleError(f"connecting '{src.name}' to '{dst.name}' would make a cycle: "
+                             f"'{dst.name}' already feeds '{src.name}'")
         taken = [l for l in self._links if l.target == target]
         if any(l.source == source for l in taken):
             raise GraphError(f"'{src.name}' already feeds '{dst.name}'")
@@ -167,11 +172,6 @@ class Graph:
             raise GraphError(f"{dst.type_name} '{dst.name}' has no input slot {slot}")
         if any(l.slot == slot for l in taken):
             raise GraphError(f"input {slot} of '{dst.name}' is already connected")
-        if source == target:
-            raise CycleError(f"'{src.name}' cannot feed itself")
-        if self._reaches(target, source):
-            raise CycleError(f"connecting '{src.name}' to '{dst.name}' would make a cycle: "
-                             f"'{dst.name}' already feeds '{src.name}'")
         return Link(source, target, slot)
 
     def connect(self, source: str, target: str, slot: int | None = None) -> Link:

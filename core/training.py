@@ -140,6 +140,10 @@ class Trainer:
     # -- one batch -----------------------------------------------------------------------------------------
     def compute_loss(self, xs: list[np.ndarray], ys: list[np.ndarray], training: bool) -> tuple[float, list]:
         """Forward pass and loss; with ``training``, also the backward pass (gradients in the network)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._compute_loss(xs, ys, training)
+
+    def _compute_loss(self, xs, ys, training):
         net = self.network
         outputs = net.forward(xs, training=training)
         total, grads, logits_flags = 0.0, [], []
