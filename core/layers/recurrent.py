@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from core import activations
-from core.layers.base import Layer, Shape, WeightSpec, initializer_param
+from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
 
 _CELL_ACTIVATIONS = (None,) + tuple(a for a in activations.ACTIVATIONS if a != "softmax")
@@ -33,6 +33,8 @@ UNIT_FORGET_BIAS = Param("unit_forget_bias", "bool", True,
                          "add 1 to the forget gate's bias at initialisation (Jozefowicz et al., 2015)")
 RETURN_SEQUENCES = Param("return_sequences", "bool", False,
                          "output the state at every time step (for stacking recurrent layers) instead of the last")
+REGULARIZERS = (regularizer_param("kernel_regularizer"), regularizer_param("recurrent_regularizer"),
+                regularizer_param("bias_regularizer"))
 GO_BACKWARDS = Param("go_backwards", "bool", False,
                      "read the sequence from the end; a returned sequence stays in that reversed order")
 
@@ -67,11 +69,15 @@ class _Recurrent(Layer):
         return (self.gates * self.config["units"],)
 
     def weight_specs(self, input_shapes):
-        units, n = self.config["units"], self.gates * self.config["units"]
-        specs = [WeightSpec("kernel", (input_shapes[0][-1], n), self.config["kernel_initializer"]),
-                 WeightSpec("recurrent_kernel", (units, n), self.config["recurrent_initializer"])]
-        if self.config["use_bias"]:
-            specs.append(WeightSpec("bias", self.bias_shape(), self.config["bias_initializer"]))
+        cfg = self.config
+        units, n = cfg["units"], self.gates * cfg["units"]
+        specs = [WeightSpec("kernel", (input_shapes[0][-1], n), cfg["kernel_initializer"],
+                            regularizer=cfg["kernel_regularizer"]),
+                 WeightSpec("recurrent_kernel", (units, n), cfg["recurrent_initializer"],
+                            regularizer=cfg["recurrent_regularizer"])]
+        if cfg["use_bias"]:
+            specs.append(WeightSpec("bias", self.bias_shape(), cfg["bias_initializer"],
+                                    regularizer=cfg["bias_regularizer"]))
         return specs
 
     def _codes(self) -> tuple[int, ...]:
@@ -106,7 +112,8 @@ class SimpleRNN(_Recurrent):
     """
 
     kernel_name = "simple_rnn"
-    params = (UNITS, ACTIVATION, USE_BIAS, KERNEL_INIT, RECURRENT_INIT, BIAS_INIT, RETURN_SEQUENCES, GO_BACKWARDS)
+    params = (UNITS, ACTIVATION, USE_BIAS, KERNEL_INIT, RECURRENT_INIT, BIAS_INIT, *REGULARIZERS, RETURN_SEQUENCES,
+              GO_BACKWARDS)
 
     @classmethod
     def examples(cls):
@@ -130,7 +137,7 @@ class LSTM(_Recurrent):
     kernel_name = "lstm"
     gates = 4
     params = (UNITS, ACTIVATION, RECURRENT_ACTIVATION, USE_BIAS, KERNEL_INIT, RECURRENT_INIT, BIAS_INIT,
-              UNIT_FORGET_BIAS, RETURN_SEQUENCES, GO_BACKWARDS)
+              UNIT_FORGET_BIAS, *REGULARIZERS, RETURN_SEQUENCES, GO_BACKWARDS)
 
     @classmethod
     def examples(cls):
@@ -155,7 +162,7 @@ class GRU(_Recurrent):
     kernel_name = "gru"
     gates = 3
     params = (UNITS, ACTIVATION, RECURRENT_ACTIVATION, USE_BIAS, KERNEL_INIT, RECURRENT_INIT, BIAS_INIT,
-              RETURN_SEQUENCES, GO_BACKWARDS,
+              *REGULARIZERS, RETURN_SEQUENCES, GO_BACKWARDS,
               Param("reset_after", "bool", True, "apply the reset gate after the recurrent product (Keras's "
                                                  "default, as cuDNN does) instead of before"))
 
