@@ -122,6 +122,7 @@ class Model:
         if self._trainer is None or self._trainer.network is not self.network:
             self._trainer = Trainer(self.network, self._compiled["loss"], self._compiled["optimizer"],
                                     self._compiled["metrics"], seed=self.seed)
+            self._trainer.model = self
         return self._trainer
 
     def _prepare(self, x: Any) -> None:
@@ -191,6 +192,11 @@ class Model:
 
     def summary(self, print_fn: Any = None) -> None:
         (print_fn or print)(summary_text(self._graph, self.name))
+
+    def save(self, filepath: Any) -> None:
+        """Save to a Keras-compatible ``.h5`` file (design, weights, training state): :func:`core.io.h5.save_model`."""
+        from core.io.h5 import save_model
+        save_model(self, filepath)
 
 
 class Sequential(Model):

@@ -2,8 +2,13 @@
 
 An optimiser owns its slots (momentum, moment estimates) and its iteration count. ``apply`` runs the update of
 each weight in place through the backend's fused kernel. ``learning_rate`` may be a number or a schedule (any
-callable taking the iteration and returning a rate); the Keras-2 ``decay`` argument applies the time-based decay
-``lr / (1 + decay · iterations)`` on top.
+callable taking the iteration and returning a rate, e.g. those of :mod:`core.schedules`); the Keras-2 ``decay``
+argument applies the time-based decay ``lr / (1 + decay · iterations)`` on top, and ``lr`` is accepted for
+``learning_rate``. ``weight_decay`` is the decoupled decay of Keras 3 (``w ← w − lr·λ·w`` before the update); the
+L2 penalty in the loss is the layers' ``kernel_regularizer`` instead.
+
+The three gradient-descent modes differ only in the batch size given to ``fit``: see
+:func:`gradient_descent_mode`.
 """
 
 from __future__ import annotations
@@ -13,13 +18,35 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from core import schedules
 from core.errors import ConfigError
 
 _OPTIMIZERS: dict[str, type["Optimizer"]] = {}
 
+#: The course's names for the three forms of gradient descent, by mode key.
+GRADIENT_DESCENT_MODES = {"batch": "Batch gradient descent", "stochastic": "Stochastic gradient descent",
+                          "mini-batch": "Mini-batch gradient descent"}
+
+
+def gradient_descent_mode(batch_size: int, n: int) -> str:
+    """``'batch'`` (one update per epoch on the whole set), ``'stochastic'`` (batch size 1) or ``'mini-batch'``."""
+    if n < 1 or batch_size < 1:
+        raise ConfigError(f"batch size ({batch_size}) and number of samples ({n}) must both be at least 1")
+    if batch_size >= n:
+        return "batch"
+    return "stochastic" if batch_size == 1 else "mini-batch"
+
+
+def batch_size_for_mode(mode: str, n: int, batch_size: int = 32) -> int:
+    """The batch size that gives ``mode`` on ``n`` samples (``batch_size`` is used for mini-batch)."""
+    sizes = {"batch": n, "stochastic": 1, "mini-batch": batch_size}
+    if mode not in sizes:
+        raise ConfigError(f"unknown gradient-descent mode {mode!r}; choose one of {', '.join(sizes)}")
+    return max(1, sizes[mode])
+
 
 def register(cls: type["Optimizer"]) -> type["Optimizer"]:
-    for name in (cls.name,) + cls.aliases:
+    for name in (cls.name, cls.__name__) + cls.aliases:
         _OPTIMIZERS[name] = cls
     return cls
 
@@ -41,33 +68,52 @@ def _check(owner: str, name: str, value: Any, lo: float | None = None, hi: float
     return float(value)
 
 
+def _check_bool(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{owner}: '{name}' must be true or false, got {value!r}")
+    return bool(value)
+
+
+# Keras config keys that change nothing here when they hold their default value (jit_compile never does).
+_KERAS_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                   "loss_scale_factor": None, "gradient_accumulation_steps": None, "is_legacy_optimizer": False}
+
+
 class Optimizer:
     """Base class: learning rate (number or schedule), Keras-2 ``decay``, clipping and decoupled weight decay.
 
-    Subclasses define ``slot_names`` and ``update(k, w, g, slots, lr, step)`` on flat arrays.
+    Subclasses set ``slot_names`` (per instance when slots depend on options) and define
+    ``update(k, w, g, slots, lr, step)`` on flat arrays.
     """
 
     name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
-    slot_names: ClassVar[tuple[str, ...]] = ()
+    slot_names: tuple[str, ...] = ()
+    slot_initial_value: float = 0.0
     default_learning_rate: ClassVar[float] = 0.001
+    default_weight_decay: ClassVar[float | None] = None
 
-    def __init__(self, learning_rate: float | Callable[[int], float] | None = None, *, lr: float | None = None,
-                 decay: float = 0.0, clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, weight_decay: float | None = None) -> None:
+    def __init__(self, learning_rate: float | Callable[[int], float] | dict | None = None, *,
+                 lr: float | None = None, decay: float = 0.0, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 weight_decay: float | None = None, name: str | None = None) -> None:
         if learning_rate is not None and lr is not None:
             raise ConfigError(f"{type(self).__name__}: give learning_rate or lr, not both")
         rate = learning_rate if learning_rate is not None else lr
         rate = self.default_learning_rate if rate is None else rate
+        rate = schedules.deserialize(rate) if isinstance(rate, dict) else rate
         owner = type(self).__name__
         self.learning_rate = rate if callable(rate) else _check(owner, "learning_rate", rate, 0, lo_open=True)
         self.decay = _check(owner, "decay", decay, 0)
         self.clipnorm = _check(owner, "clipnorm", clipnorm, 0, lo_open=True, nullable=True)
         self.clipvalue = _check(owner, "clipvalue", clipvalue, 0, lo_open=True, nullable=True)
         self.global_clipnorm = _check(owner, "global_clipnorm", global_clipnorm, 0, lo_open=True, nullable=True)
-        self.weight_decay = _check(owner, "weight_decay", weight_decay, 0, nullable=True) or 0.0
+        wd = self.default_weight_decay if weight_decay is None else weight_decay
+        self.weight_decay = _check(owner, "weight_decay", wd, 0, nullable=True) or 0.0
+        self.optimizer_name = name or self.name
         self.iterations = 0
         self.slots: list[list[np.ndarray]] = []
+        self._restored = False
 
     # -- learning rate -------------------------------------------------------------------------------------
     def current_learning_rate(self) -> float:
@@ -75,20 +121,39 @@ class Optimizer:
         base = self.learning_rate(self.iterations) if callable(self.learning_rate) else self.learning_rate
         return float(base) / (1.0 + self.decay * self.iterations) if self.decay else float(base)
 
+    def set_steps_per_epoch(self, steps: int) -> None:
+        """Called by the trainer before training: epoch-based schedules (step decay) learn the epoch length."""
+        setter = getattr(self.learning_rate, "set_steps_per_epoch", None)
+        if setter is not None:
+            setter(steps)
+
     # -- updates -------------------------------------------------------------------------------------------
     def build(self, weights: list[np.ndarray]) -> None:
-        """Create zeroed slots for ``weights`` (done on the first ``apply`` if not before)."""
-        self.slots = [[np.zeros_like(w) for _ in self.slot_names] for w in weights]
+        """Create the slots for ``weights`` (done on the first ``apply`` if not before)."""
+        self.slots = [[np.full_like(w, self.slot_initial_value) for _ in self.slot_names] for w in weights]
 
     def apply(self, k: Any, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """One update of every ``(weight, gradient)`` pair, in place."""
-        if len(self.slots) != len(pairs):
+        if not self._slots_fit([w for w, _ in pairs]):
+            if self._restored:
+                raise ConfigError(f"{type(self).__name__}: the restored optimiser state does not fit this network's "
+                                  "weights (different layers or shapes): restore the state saved with this network")
             self.build([w for w, _ in pairs])
+        self._restored = False
         grads = self._clipped([g for _, g in pairs])
         lr = self.current_learning_rate()
         self.iterations += 1
+        self.prepare_step(self.iterations)
         for (w, _), g, slots in zip(pairs, grads, self.slots):
             self.update(k, w.reshape(-1), g.reshape(-1), [s.reshape(-1) for s in slots], lr, self.iterations)
+
+    def _slots_fit(self, weights: list[np.ndarray]) -> bool:
+        return len(self.slots) == len(weights) and all(
+            len(group) == len(self.slot_names) and all(s.shape == w.shape for s in group)
+            for group, w in zip(self.slots, weights))
+
+    def prepare_step(self, step: int) -> None:
+        """Hook run once per update before the per-weight kernels (step-wide scalars)."""
 
     def update(self, k: Any, w: np.ndarray, g: np.ndarray, slots: list[np.ndarray], lr: float, step: int) -> None:
         raise NotImplementedError
@@ -105,19 +170,50 @@ class Optimizer:
 
     # -- state ---------------------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
+        """Keras 3's config keys (``decay`` only when set, as Keras 3 refuses it)."""
         rate = self.learning_rate
-        config = {"learning_rate": rate if not callable(rate) else getattr(rate, "get_config", lambda: None)(),
-                  "decay": self.decay, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                  "global_clipnorm": self.global_clipnorm, "weight_decay": self.weight_decay or None}
+        config = {"name": self.optimizer_name,
+                  "learning_rate": schedules.serialize(rate) if callable(rate) else rate,
+                  "weight_decay": self.weight_decay or None, "clipnorm": self.clipnorm,
+                  "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+        if self.decay:
+            config["decay"] = self.decay
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Optimizer":
+        """An optimiser from a Keras config; Keras 3 keys that only hold their defaults are ignored."""
+        config = {k: v for k, v in config.items() if k != "jit_compile"}
+        for key, default in _KERAS_DEFAULTS.items():
+            value = config.pop(key, default)
+            if value != default:
+                raise ConfigError(f"{cls.__name__}: option {key}={value!r} is not supported; remove it")
+        return cls(**config)
+
     def get_state(self) -> dict[str, Any]:
-        """Iteration count and copies of every slot: enough to continue exactly where training stopped."""
-        return {"iterations": self.iterations, "slots": [[s.copy() for s in group] for group in self.slots]}
+        """Iteration count, a constant learning rate (callbacks may change it) and copies of every slot: enough
+        to continue exactly where training stopped."""
+        state: dict[str, Any] = {"iterations": self.iterations,
+                                 "slots": [[s.copy() for s in group] for group in self.slots]}
+        if not callable(self.learning_rate):
+            state["learning_rate"] = self.learning_rate
+        return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.iterations = int(state["iterations"])
-        self.slots = [[np.array(s, copy=True) for s in group] for group in state["slots"]]
+        """Restore what :meth:`get_state` returned; checked against the weights on the next ``apply``."""
+        try:
+            iterations = int(state["iterations"])
+            slots = [[np.array(s, copy=True) for s in group] for group in state["slots"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{type(self).__name__}: invalid optimiser state ({exc}); it needs 'iterations' and "
+                              "'slots' as written by get_state()") from None
+        if iterations < 0 or any(len(group) != len(self.slot_names) for group in slots):
+            raise ConfigError(f"{type(self).__name__}: the state holds {[len(g) for g in slots][:1]} slot(s) per "
+                              f"weight but this optimiser uses {len(self.slot_names)} ({', '.join(self.slot_names)}):"
+                              " restore it into an optimiser configured as the saved one")
+        self.iterations, self.slots, self._restored = iterations, slots, bool(slots)
+        if "learning_rate" in state and not callable(self.learning_rate):
+            self.learning_rate = float(state["learning_rate"])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self.learning_rate})"
@@ -127,60 +223,204 @@ def _scale_to_norm(g: np.ndarray, norm: float, limit: float) -> np.ndarray:
     return g * (limit / norm) if norm > limit else g
 
 
+def _slot(slots: list[np.ndarray], index: int, w: np.ndarray) -> np.ndarray:
+    """Slot ``index`` if the optimiser keeps it, else an empty array the kernel ignores."""
+    return slots[index] if index < len(slots) else w[:0]
+
+
 @register
 class SGD(Optimizer):
     """Gradient descent with optional momentum and Nesterov momentum (Keras 3's update:
     ``v = m·v − lr·g``, ``w += v`` or, with Nesterov, ``w += m·v − lr·g``)."""
 
     name = "sgd"
-    aliases = ("SGD",)
-    slot_names = ("momentum",)
     default_learning_rate = 0.01
 
     def __init__(self, learning_rate=None, momentum: float = 0.0, nesterov: bool = False, **kwargs: Any) -> None:
         super().__init__(learning_rate, **kwargs)
         self.momentum = _check("SGD", "momentum", momentum, 0, 1, hi_open=True)
-        if not isinstance(nesterov, bool):
-            raise ConfigError(f"SGD: 'nesterov' must be true or false, got {nesterov!r}")
-        self.nesterov = nesterov
+        self.nesterov = _check_bool("SGD", "nesterov", nesterov)
+        self.slot_names = ("momentum",) if self.momentum else ()
 
     def update(self, k, w, g, slots, lr, step):
-        k.sgd_update(w, g, slots[0], lr, self.momentum, self.nesterov, self.weight_decay)
+        k.sgd_update(w, g, _slot(slots, 0, w), lr, self.momentum, self.nesterov, self.weight_decay)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 @register
-class Adam(Optimizer):
-    """Adam (Kingma & Ba) with Keras's defaults: β₁ 0.9, β₂ 0.999, ε 1e-7."""
+class Adagrad(Optimizer):
+    """Adagrad: ``a += g²``, ``w −= lr·g / √(a + ε)``, the accumulator starting at ``initial_accumulator_value``."""
 
-    name = "adam"
-    aliases = ("Adam",)
-    slot_names = ("m", "v")
+    name = "adagrad"
+    slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=None, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.initial_accumulator_value = _check("Adagrad", "initial_accumulator_value", initial_accumulator_value, 0)
+        self.slot_initial_value = self.initial_accumulator_value
+        self.epsilon = _check("Adagrad", "epsilon", epsilon, 0, lo_open=True)
+
+    def update(self, k, w, g, slots, lr, step):
+        k.adagrad_update(w, g, slots[0], lr, self.epsilon, self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+@register
+class RMSprop(Optimizer):
+    """RMSprop: ``v = ρ·v + (1−ρ)·g²``, step ``lr·g / √(v + ε)`` (centered: ``v − ḡ²``), optionally with momentum."""
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate=None, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.rho = _check("RMSprop", "rho", rho, 0, 1)
+        self.momentum = _check("RMSprop", "momentum", momentum, 0, 1, hi_open=True)
+        self.epsilon = _check("RMSprop", "epsilon", epsilon, 0, lo_open=True)
+        self.centered = _check_bool("RMSprop", "centered", centered)
+        self.slot_names = ("velocity",) + (("momentum",) if self.momentum else ()) + \
+            (("average_gradient",) if self.centered else ())
+
+    def update(self, k, w, g, slots, lr, step):
+        mom = slots[1] if self.momentum else w[:0]
+        avg = slots[-1] if self.centered else w[:0]
+        k.rmsprop_update(w, g, slots[0], mom, avg, lr, self.rho, self.momentum, self.epsilon, self.centered,
+                         self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+@register
+class Adadelta(Optimizer):
+    """Adadelta: ``Δ = −√(E[Δ²] + ε) / √(E[g²] + ε) · g``, ``w += lr·Δ`` (Keras's default lr 0.001; Zeiler's
+    paper uses 1.0)."""
+
+    name = "adadelta"
+    slot_names = ("accumulated_grad", "accumulated_delta_var")
+
+    def __init__(self, learning_rate=None, rho: float = 0.95, epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.rho = _check("Adadelta", "rho", rho, 0, 1)
+        self.epsilon = _check("Adadelta", "epsilon", epsilon, 0, lo_open=True)
+
+    def update(self, k, w, g, slots, lr, step):
+        k.adadelta_update(w, g, slots[0], slots[1], lr, self.rho, self.epsilon, self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class _AdamFamily(Optimizer):
+    """Shared β₁, β₂, ε of Adam, AdamW, Nadam and Adamax (Keras's defaults 0.9, 0.999, 1e-7)."""
 
     def __init__(self, learning_rate=None, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = _check("Adam", "beta_1", beta_1, 0, 1, hi_open=True)
-        self.beta_2 = _check("Adam", "beta_2", beta_2, 0, 1, hi_open=True)
-        self.epsilon = _check("Adam", "epsilon", epsilon, 0, lo_open=True)
-
-    def update(self, k, w, g, slots, lr, step):
-        k.adam_update(w, g, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, step, self.weight_decay)
+        owner = type(self).__name__
+        self.beta_1 = _check(owner, "beta_1", beta_1, 0, 1, hi_open=True)
+        self.beta_2 = _check(owner, "beta_2", beta_2, 0, 1, hi_open=True)
+        self.epsilon = _check(owner, "epsilon", epsilon, 0, lo_open=True)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
+@register
+class Adam(_AdamFamily):
+    """Adam (Kingma & Ba) as Keras: ``w −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)``; ``amsgrad`` divides by the running
+    maximum of ``v`` instead."""
+
+    name = "adam"
+    slot_names = ("momentum", "velocity")
+
+    def __init__(self, learning_rate=None, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, **kwargs: Any) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.amsgrad = _check_bool(type(self).__name__, "amsgrad", amsgrad)
+        self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+
+    def update(self, k, w, g, slots, lr, step):
+        if self.amsgrad:
+            k.amsgrad_update(w, g, slots[0], slots[1], slots[2], lr, self.beta_1, self.beta_2, self.epsilon, step,
+                             self.weight_decay)
+        else:
+            k.adam_update(w, g, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, step,
+                          self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "amsgrad": self.amsgrad}
+
+
+@register
+class AdamW(Adam):
+    """Adam with decoupled weight decay ``w ← w − lr·λ·w`` (Loshchilov & Hutter); Keras's default λ = 0.004."""
+
+    name = "adamw"
+    default_weight_decay = 0.004
+
+
+@register
+class Nadam(_AdamFamily):
+    """Adam with Nesterov momentum (Dozat), Keras's momentum schedule ``μₜ = β₁·(1 − ½·0.96ᵗ)``.
+
+    The product ``Πμ`` is derived from the iteration count, so the saved state stays iterations + slots.
+    """
+
+    name = "nadam"
+    slot_names = ("momentum", "velocity")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._u_step, self._u_product = 0, 1.0
+
+    def prepare_step(self, step):
+        if self._u_step != step - 1:
+            self._u_step, self._u_product = 0, 1.0
+            for t in range(1, step):
+                self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+        self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96 ** step)
+        self._u_step = step
+
+    def update(self, k, w, g, slots, lr, step):
+        k.nadam_update(w, g, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, step, self._u_product,
+                       self.weight_decay)
+
+
+@register
+class Adamax(_AdamFamily):
+    """Adamax (Adam with the infinity norm): ``u = max(β₂·u, |g|)``, ``w −= lr·m / ((1−β₁ᵗ)·(u + ε))``."""
+
+    name = "adamax"
+    slot_names = ("momentum", "norm")
+
+    def update(self, k, w, g, slots, lr, step):
+        k.adamax_update(w, g, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, step,
+                        self.weight_decay)
+
+
 def names() -> list[str]:
+    """The Keras names of every optimiser, for menus."""
     return sorted({cls.name for cls in _OPTIMIZERS.values()})
 
 
-def get(identifier: "str | Optimizer", **kwargs: Any) -> Optimizer:
-    """An optimiser from its Keras name (``'sgd'``, ``'adam'``) or an instance."""
+def get(identifier: "str | dict | Optimizer", **kwargs: Any) -> Optimizer:
+    """An optimiser from its Keras name (``'sgd'``, ``'adam'``), class name, a Keras
+    ``{"class_name": ..., "config": ...}`` dict, or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        name = str(identifier.get("class_name", "")).removeprefix("Custom>")
+        if name not in _OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(names())}")
+        return _OPTIMIZERS[name].from_config({**identifier.get("config", {}), **kwargs})
     try:
         cls = _OPTIMIZERS[identifier]
     except (KeyError, TypeError):

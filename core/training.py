@@ -90,6 +90,8 @@ class Trainer:
         self._stop = False
         self._steps_left: int | None = None
         self.epochs_done = 0
+        self.steps_per_epoch = 0
+        self.model: Any = None  # the api.Model driving this trainer, if any (ModelCheckpoint saves it)
 
     # -- control from another thread -----------------------------------------------------------------------
     def pause(self) -> None:
@@ -176,6 +178,8 @@ class Trainer:
         n = len(xs[0])
         batch_size = max(1, min(int(batch_size), n))
         batches = -(-n // batch_size)
+        self.steps_per_epoch = batches
+        self.optimizer.set_steps_per_epoch(batches)
         history = History()
         callbacks = [history, *callbacks]
         self._stop = False
@@ -189,7 +193,8 @@ class Trainer:
                 started = time.perf_counter()
                 loss_sum, metric_sets = 0.0, self._new_metrics()
                 named = self._metric_names(metric_sets)
-                order = self.rng.permutation(n) if shuffle else None
+                # one batch of the whole set (batch gradient descent): order does not matter, slices are views
+                order = self.rng.permutation(n) if shuffle and batches > 1 else None
                 done = 0
                 for b in range(batches):
                     if not self._wait_turn():

@@ -1,4 +1,9 @@
-"""Optimiser updates, in place, one fused pass over each flat parameter array."""
+"""Optimiser updates, in place, one fused pass over each flat parameter array.
+
+Each public function computes the step-wide scalars (bias corrections, the weight-decay factor ``1 − lr·λ``) in
+Python and runs one numba loop that updates the slots and the weight together. Formulas: see the reference
+backend.
+"""
 
 import math
 
@@ -31,6 +36,78 @@ def _adam(w, g, m, v, alpha, decay, beta_1, beta_2, epsilon):
         w[i] = w[i] * decay - alpha * mi / (math.sqrt(vi) + epsilon)
 
 
+@jit
+def _amsgrad(w, g, m, v, v_hat, alpha, decay, beta_1, beta_2, epsilon):
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * (1.0 - beta_1)
+        vi = v[i] + (gi * gi - v[i]) * (1.0 - beta_2)
+        hi = max(v_hat[i], vi)
+        m[i] = mi
+        v[i] = vi
+        v_hat[i] = hi
+        w[i] = w[i] * decay - alpha * mi / (math.sqrt(hi) + epsilon)
+
+
+@jit
+def _adagrad(w, g, acc, lr, decay, epsilon):
+    for i in range(w.size):
+        gi = g[i]
+        ai = acc[i] + gi * gi
+        acc[i] = ai
+        w[i] = w[i] * decay - lr * gi / math.sqrt(ai + epsilon)
+
+
+@jit
+def _rmsprop(w, g, velocity, mom, avg, lr, decay, rho, momentum, epsilon, centered):
+    for i in range(w.size):
+        gi = g[i]
+        vi = rho * velocity[i] + (1.0 - rho) * gi * gi
+        velocity[i] = vi
+        if centered:
+            ai = rho * avg[i] + (1.0 - rho) * gi
+            avg[i] = ai
+            vi = vi - ai * ai
+        increment = lr * gi / math.sqrt(vi + epsilon)
+        if momentum != 0.0:
+            increment = momentum * mom[i] + increment
+            mom[i] = increment
+        w[i] = w[i] * decay - increment
+
+
+@jit
+def _adadelta(w, g, acc_grad, acc_delta, lr, decay, rho, epsilon):
+    for i in range(w.size):
+        gi = g[i]
+        ag = rho * acc_grad[i] + (1.0 - rho) * gi * gi
+        acc_grad[i] = ag
+        delta = -math.sqrt(acc_delta[i] + epsilon) * gi / math.sqrt(ag + epsilon)
+        acc_delta[i] = rho * acc_delta[i] + (1.0 - rho) * delta * delta
+        w[i] = w[i] * decay + lr * delta
+
+
+@jit
+def _nadam(w, g, m, v, lr, decay, beta_1, beta_2, epsilon, c_m, c_g, c_v):
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * (1.0 - beta_1)
+        vi = v[i] + (gi * gi - v[i]) * (1.0 - beta_2)
+        m[i] = mi
+        v[i] = vi
+        w[i] = w[i] * decay - lr * (c_m * mi + c_g * gi) / (math.sqrt(vi * c_v) + epsilon)
+
+
+@jit
+def _adamax(w, g, m, u, alpha, decay, beta_1, beta_2, epsilon):
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * (1.0 - beta_1)
+        ui = max(beta_2 * u[i], abs(gi))
+        m[i] = mi
+        u[i] = ui
+        w[i] = w[i] * decay - alpha * mi / (ui + epsilon)
+
+
 def sgd_update(w, g, v, lr, momentum, nesterov, weight_decay):
     """SGD with optional momentum, Nesterov and decoupled weight decay, in place on flat arrays."""
     _sgd(w, g, v, float(lr), float(momentum), bool(nesterov), float(weight_decay))
@@ -41,3 +118,45 @@ def adam_update(w, g, m, v, lr, beta_1, beta_2, epsilon, step, weight_decay):
     alpha = lr * math.sqrt(1 - beta_2**step) / (1 - beta_1**step)
     _adam(w, g, m, v, float(alpha), 1.0 - float(lr) * float(weight_decay), float(beta_1), float(beta_2),
           float(epsilon))
+
+
+def amsgrad_update(w, g, m, v, v_hat, lr, beta_1, beta_2, epsilon, step, weight_decay):
+    """Adam with AMSGrad (running maximum ``v_hat`` of ``v`` in the denominator), in place on flat arrays."""
+    alpha = lr * math.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+    _amsgrad(w, g, m, v, v_hat, float(alpha), 1.0 - float(lr) * float(weight_decay), float(beta_1),
+             float(beta_2), float(epsilon))
+
+
+def adagrad_update(w, g, acc, lr, epsilon, weight_decay):
+    """Adagrad with decoupled weight decay, in place on flat arrays."""
+    _adagrad(w, g, acc, float(lr), 1.0 - float(lr) * float(weight_decay), float(epsilon))
+
+
+def rmsprop_update(w, g, velocity, mom, avg, lr, rho, momentum, epsilon, centered, weight_decay):
+    """RMSprop (optionally centred and with momentum); ``mom`` / ``avg`` may be empty when unused."""
+    _rmsprop(w, g, velocity, mom, avg, float(lr), 1.0 - float(lr) * float(weight_decay), float(rho),
+             float(momentum), float(epsilon), bool(centered))
+
+
+def adadelta_update(w, g, acc_grad, acc_delta, lr, rho, epsilon, weight_decay):
+    """Adadelta with decoupled weight decay, in place on flat arrays."""
+    _adadelta(w, g, acc_grad, acc_delta, float(lr), 1.0 - float(lr) * float(weight_decay), float(rho),
+              float(epsilon))
+
+
+def nadam_update(w, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product, weight_decay):
+    """Nadam step ``step``; ``u_product`` is ``Π μᵢ`` for i ≤ step, ``μᵢ = β₁·(1 − ½·0.96ⁱ)``."""
+    u_t = beta_1 * (1.0 - 0.5 * 0.96**step)
+    u_next = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
+    c_m = u_next / (1 - u_product * u_next)
+    c_g = (1 - u_t) / (1 - u_product)
+    c_v = 1.0 / (1 - beta_2**step)
+    _nadam(w, g, m, v, float(lr), 1.0 - float(lr) * float(weight_decay), float(beta_1), float(beta_2),
+           float(epsilon), float(c_m), float(c_g), float(c_v))
+
+
+def adamax_update(w, g, m, u, lr, beta_1, beta_2, epsilon, step, weight_decay):
+    """Adamax with decoupled weight decay, in place on flat arrays."""
+    alpha = lr / (1 - beta_1**step)
+    _adamax(w, g, m, u, float(alpha), 1.0 - float(lr) * float(weight_decay), float(beta_1), float(beta_2),
+            float(epsilon))
