@@ -1,0 +1,8 @@
+"""NeuroCanvas's desktop application (PySide6): the designer window, its canvas, library and inspector.
+
+``core`` never imports this package; the application is one client of the engine.
+"""
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

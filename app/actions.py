@@ -1,0 +1,87 @@
+"""The window's menus and shortcuts, following platform habits (``QKeySequence`` standard keys)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+Key = QKeySequence.StandardKey
+
+
+def _action(window: "MainWindow", text: str, slot: Callable[[], Any], shortcut: Any = None,
+            tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcuts(QKeySequence.keyBindings(shortcut) if isinstance(shortcut, Key)
+                            else [QKeySequence(shortcut)])
+    action.setStatusTip(tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def build_menus(w: "MainWindow") -> dict[str, QAction]:
+    """Create every action, put them in menus and a toolbar; returns them by name."""
+    a = {
+        "new": _action(w, "&New", w.new_document, Key.New, "Show the start page: templates and recent files"),
+        "new_window": _action(w, "New &Window", w.new_window, "Ctrl+Shift+N"),
+        "open": _action(w, "&Open…", w.open_dialog, Key.Open),
+        "save": _action(w, "&Save", w.save, Key.Save),
+        "save_as": _action(w, "Save &As…", w.save_as, Key.SaveAs),
+        "export_png": _action(w, "Export Canvas as &Image…", w.export_image),
+        "close": _action(w, "&Close Window", w.close, Key.Close),
+        "quit": _action(w, "&Quit", w.quit_application, Key.Quit),
+        "cut": _action(w, "Cu&t", w.cut, Key.Cut),
+        "copy": _action(w, "&Copy", w.copy, Key.Copy),
+        "paste": _action(w, "&Paste", w.paste, Key.Paste),
+        "duplicate": _action(w, "D&uplicate", w.duplicate, "Ctrl+D"),
+        "delete": _action(w, "&Delete", w.delete, Key.Delete),
+        "select_all": _action(w, "Select &All", w.select_all, Key.SelectAll),
+        "zoom_in": _action(w, "Zoom &In", w.view.zoom_in, Key.ZoomIn),
+        "zoom_out": _action(w, "Zoom &Out", w.view.zoom_out, Key.ZoomOut),
+        "zoom_reset": _action(w, "&Actual Size", w.view.reset_zoom, "Ctrl+0"),
+        "fit": _action(w, "&Fit to Window", w.view.fit, "Ctrl+9"),
+        "arrange_h": _action(w, "Auto-arrange &Left to Right", lambda: w.auto_arrange("horizontal"), "Ctrl+L"),
+        "arrange_v": _action(w, "Auto-arrange &Top to Bottom", lambda: w.auto_arrange("vertical"),
+                             "Ctrl+Shift+L"),
+        "about": _action(w, "&About NeuroCanvas", w.about),
+    }
+    a["delete"].setShortcuts([QKeySequence("Delete"), QKeySequence("Backspace")])
+    a["undo"] = w.undo_group.createUndoAction(w, "&Undo")
+    a["undo"].setShortcuts(QKeySequence.keyBindings(Key.Undo))
+    a["redo"] = w.undo_group.createRedoAction(w, "&Redo")
+    a["redo"].setShortcuts(QKeySequence.keyBindings(Key.Redo))
+    bar = w.menuBar()
+    file_menu = bar.addMenu("&File")
+    for name in ("new", "new_window", "open"):
+        file_menu.addAction(a[name])
+    w.recent_menu = file_menu.addMenu("Open &Recent")
+    w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+    file_menu.addSeparator()
+    for name in ("save", "save_as", "export_png"):
+        file_menu.addAction(a[name])
+    file_menu.addSeparator()
+    file_menu.addAction(a["close"])
+    file_menu.addAction(a["quit"])
+    edit_menu = bar.addMenu("&Edit")
+    for name in ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all"):
+        edit_menu.addSeparator() if name is None else edit_menu.addAction(a[name])
+    w.view_menu = bar.addMenu("&View")
+    for name in ("zoom_in", "zoom_out", "zoom_reset", "fit", None, "arrange_h", "arrange_v", None):
+        w.view_menu.addSeparator() if name is None else w.view_menu.addAction(a[name])
+    bar.addMenu("&Help").addAction(a["about"])
+    toolbar = w.addToolBar("Main")
+    toolbar.setObjectName("mainToolbar")
+    a["tool_undo"] = _action(w, "Undo", w.undo_group.undo)
+    a["tool_redo"] = _action(w, "Redo", w.undo_group.redo)
+    a["tool_undo"].setEnabled(False)
+    a["tool_redo"].setEnabled(False)
+    w.undo_group.canUndoChanged.connect(a["tool_undo"].setEnabled)
+    w.undo_group.canRedoChanged.connect(a["tool_redo"].setEnabled)
+    for name in ("new", "open", "save", None, "tool_undo", "tool_redo", None, "zoom_in", "zoom_out", "fit",
+                 "arrange_h"):
+        toolbar.addSeparator() if name is None else toolbar.addAction(a[name])
+    return a

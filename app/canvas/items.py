@@ -1,0 +1,228 @@
+"""Canvas items: layer blocks with ports, links with the shape they carry.
+
+Items hold no design state of their own: the scene sets their text from the graph and from shape inference.
+Texts are laid out when they change, never in ``paint``, so that moving and zooming a large design stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
+
+from core.shapes import LayerStatus, format_shape
+
+WIDTH, HEIGHT, PORT_R = 190.0, 104.0, 6.0
+LINE_H = 19.0
+CATEGORY_COLOURS = {
+    "Core": "#4e79a7", "Convolution": "#f28e2b", "Pooling": "#59a14f", "Recurrent": "#b07aa1",
+    "Normalization": "#76b7b2", "Regularization": "#9c755f", "Reshaping": "#bab0ac", "Merging": "#edc948",
+    "Merge": "#edc948", "Activations": "#e15759", "Augmentation": "#ff9da7",
+}
+ERROR_COLOUR = QColor("#d62728")
+HIDDEN_PARAMS = ("_initializer", "_regularizer", "_constraint", "seed", "use_bias", "dtype")
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return "×".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def key_params(layer: Any, limit: int = 3) -> str:
+    """A short summary of a layer's main parameters, e.g. ``32 · 3×3 · relu``."""
+    parts = []
+    for param in layer.params:
+        if param.kind in ("bool", "str") or param.name.endswith(HIDDEN_PARAMS) or param.name in HIDDEN_PARAMS:
+            continue
+        value = layer.config.get(param.name)
+        if value is None:
+            continue
+        parts.append(format_value(value) if param.kind == "choice" else f"{param.name}={format_value(value)}")
+        if len(parts) == limit:
+            break
+    return " · ".join(parts)
+
+
+def format_count(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+class PortItem(QGraphicsItem):
+    """An input (left) or output (right) port of a layer block; drag from one to another to link."""
+
+    def __init__(self, parent: "LayerItem", is_output: bool):
+        super().__init__(parent)
+        self.is_output = is_output
+        self.setPos(WIDTH if is_output else 0.0, HEIGHT / 2)
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CrossCursor)
+        self.setZValue(1)
+        self._hover = False
+
+    @property
+    def layer_item(self) -> "LayerItem":
+        return self.parentItem()
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_R + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
+        painter.setPen(QPen(QColor("#333333"), 1.2))
+        painter.setBrush(QColor("#ffd966") if self._hover else QColor("#ffffff"))
+        r = PORT_R + (2 if self._hover else 0)
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        self._hover = False
+        self.update()
+
+
+class LayerItem(QGraphicsItem):
+    """A layer block: name, type, key parameters, output shape and parameter count, and an error badge."""
+
+    def __init__(self, layer_id: str):
+        super().__init__()
+        self.layer_id = layer_id
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.input_port = PortItem(self, False)
+        self.output_port = PortItem(self, True)
+        self.links: list[LinkItem] = []
+        self.name = self.type_name = self.summary = self.shape_text = self.params_text = ""
+        self.error: str | None = None
+        self.colour = QColor(CATEGORY_COLOURS["Core"])
+        self._lines: list[str] = []
+
+    def set_layer(self, layer: Any) -> None:
+        """Show a layer's name, type and key parameters."""
+        self.name, self.type_name, self.summary = layer.name, layer.type_name, key_params(layer)
+        self.colour = QColor(CATEGORY_COLOURS.get(layer.category, "#7f7f7f"))
+        self.input_port.setVisible(layer.max_inputs > 0)
+        self._relayout()
+
+    def set_status(self, status: LayerStatus | None) -> None:
+        """Show the result of shape inference: output shape and parameter count, or the error."""
+        if status is None:
+            self.shape_text, self.params_text, self.error = "", "", None
+        else:
+            self.error = status.error
+            self.shape_text = format_shape(status.output_shape) if status.ok else "invalid"
+            self.params_text = f"{format_count(status.params)} params" if status.ok else ""
+        tip = f"<b>{self.name}</b> ({self.type_name})"
+        if self.error:
+            tip += f"<br><span style='color:#d62728'>⚠ {self.error}</span>"
+        elif status is not None:
+            tip += f"<br>output {self.shape_text} · {self.params_text}"
+        self.setToolTip(tip)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        metrics = QFontMetrics(QFont())
+        width = int(WIDTH - 20)
+        self._lines = [metrics.elidedText(t, Qt.ElideRight, width)
+                       for t in (self.name, self.type_name, self.summary, self.shape_text, self.params_text)]
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, WIDTH + 4, HEIGHT + 4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
+        painter.setRenderHint(QPainter.Antialiasing)
+        rect = QRectF(0, 0, WIDTH, HEIGHT)
+        border = ERROR_COLOUR if self.error else QColor("#555555")
+        if self.isSelected():
+            border = QColor("#1f77b4")
+        painter.setPen(QPen(border, 3 if self.isSelected() or self.error else 1.2))
+        painter.setBrush(QColor("#fff4f4") if self.error else QColor("#fbfbfb"))
+        painter.drawRoundedRect(rect, 7, 7)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(self.colour)
+        painter.drawRoundedRect(QRectF(1.5, 1.5, 7, HEIGHT - 3), 3, 3)
+        self._paint_texts(painter)
+        if self.error:
+            self._paint_badge(painter)
+
+    def _paint_texts(self, painter: QPainter) -> None:
+        font = QFont()
+        bold = QFont(font)
+        bold.setBold(True)
+        colours = ("#111111", "#666666", "#333333", ERROR_COLOUR.name() if self.error else "#1f5f9f", "#555555")
+        for row, (text, colour) in enumerate(zip(self._lines, colours)):
+            painter.setFont(bold if row == 0 else font)
+            painter.setPen(QColor(colour))
+            painter.drawText(QRectF(14, 4 + row * LINE_H, WIDTH - 20, LINE_H), Qt.AlignVCenter | Qt.AlignLeft, text)
+
+    def _paint_badge(self, painter: QPainter) -> None:
+        centre = QPointF(WIDTH - 14, 14)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(ERROR_COLOUR)
+        painter.drawEllipse(centre, 9, 9)
+        painter.setPen(QPen(QColor("white"), 2.2))
+        painter.drawLine(QPointF(centre.x(), centre.y() - 5), QPointF(centre.x(), centre.y() + 1.5))
+        painter.drawPoint(QPointF(centre.x(), centre.y() + 4.5))
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            for link in self.links:
+                link.adjust()
+        return super().itemChange(change, value)
+
+
+class LinkItem(QGraphicsPathItem):
+    """A link from a layer's output port to another's input port, labelled with the shape it carries."""
+
+    def __init__(self, link: Any, source: LayerItem, target: LayerItem):
+        super().__init__()
+        self.link, self.source, self.target = link, source, target
+        self.setZValue(-1)
+        self.setPen(QPen(QColor("#666666"), 1.8))
+        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.label = QGraphicsSimpleTextItem(self)
+        self.label.setBrush(QBrush(QColor("#1f5f9f")))
+        source.links.append(self)
+        target.links.append(self)
+        self.adjust()
+
+    def set_shape_text(self, text: str, ok: bool = True) -> None:
+        self.label.setText(text)
+        self.label.setBrush(QBrush(QColor("#1f5f9f" if ok else "#d62728")))
+        self._place_label()
+
+    def detach(self) -> None:
+        for item in (self.source, self.target):
+            if self in item.links:
+                item.links.remove(self)
+
+    def adjust(self) -> None:
+        start = self.source.output_port.scenePos()
+        end = self.target.input_port.scenePos()
+        dx = max(abs(end.x() - start.x()) / 2, 40.0)
+        tip = end - QPointF(PORT_R, 0)
+        c1, c2 = start + QPointF(dx, 0), tip - QPointF(dx, 0)
+        path = QPainterPath(start)
+        path.cubicTo(c1, c2, tip)
+        self._mid = (start + c1 * 3 + c2 * 3 + tip) / 8
+        path.addPolygon([end - QPointF(PORT_R + 8, 4), end - QPointF(PORT_R, 0), end - QPointF(PORT_R + 8, -4)])
+        self.setPath(path)
+        self._place_label()
+
+    def _place_label(self) -> None:
+        mid = self._mid
+        rect = self.label.boundingRect()
+        self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.ItemSelectedHasChanged:
+            self.setPen(QPen(QColor("#1f77b4"), 2.6) if value else QPen(QColor("#666666"), 1.8))
+        return super().itemChange(change, value)

@@ -1,0 +1,205 @@
+"""The canvas scene: builds items from a ``Graph``, then only follows the graph's events.
+
+Edits made on the canvas (new links, moves, drops) become undo commands pushed on the document's stack; the
+graph changes, announces it, and the scene redraws. Shape inference runs once per burst of changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from app.canvas.interactions import MoveTracker, NewLinkInteraction
+from app.canvas.items import HEIGHT, WIDTH, LayerItem, LinkItem, PortItem
+from app.commands import AddLayerCommand, ConnectCommand
+from core.errors import NeuroCanvasError
+from core.graph import Graph, Link
+from core.shapes import LayerStatus, format_shape, infer_shapes
+
+
+class CanvasScene(QGraphicsScene):
+    """Items mirroring one graph: ``{layer_id: LayerItem}`` and ``{Link: LinkItem}``."""
+
+    connection_refused = Signal(str)  # the reason a link was refused
+    status_updated = Signal()  # shape inference ran; see ``status``
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.graph: Graph | None = None
+        self.undo_stack: QUndoStack | None = None
+        self.items_by_id: dict[str, LayerItem] = {}
+        self.links: dict[Link, LinkItem] = {}
+        self.status: dict[str, LayerStatus] = {}
+        self._subscriptions: list[tuple[Any, Any]] = []
+        self._link_drag: NewLinkInteraction | None = None
+        self._moves = MoveTracker(self)
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(0)
+        self._refresh.timeout.connect(self.refresh_status)
+
+    # -- model ---------------------------------------------------------------------------------------------
+    def set_graph(self, graph: Graph, undo_stack: QUndoStack) -> None:
+        """Show ``graph``; edits go to ``undo_stack``."""
+        self.detach()
+        self.items_by_id, self.links = {}, {}
+        self.graph, self.undo_stack = graph, undo_stack
+        events = graph.events
+        self._subscriptions = [(events.layer_added, self._on_graph_layer_added),
+                               (events.layer_removed, self._on_graph_layer_removed),
+                               (events.link_added, self._on_graph_link_added),
+                               (events.link_removed, self._on_graph_link_removed),
+                               (events.config_changed, self._on_graph_layer_changed),
+                               (events.layer_renamed, self._on_graph_layer_changed),
+                               (events.meta_changed, self._on_graph_meta_changed)]
+        for event, callback in self._subscriptions:
+            event.connect(callback)
+        for layer_id in graph.layer_ids:
+            self._on_graph_layer_added(layer_id)
+        for link in graph.links:
+            self._on_graph_link_added(link)
+        self.refresh_status()
+
+    def detach(self) -> None:
+        """Stop following the graph and remove every item."""
+        for event, callback in self._subscriptions:
+            event.disconnect(callback)
+        self._subscriptions = []
+        self._refresh.stop()
+        self.clear()
+        self.items_by_id, self.links, self.status = {}, {}, {}
+        self.graph = None
+
+    def _on_graph_layer_added(self, layer_id: str) -> None:
+        item = LayerItem(layer_id)
+        item.set_layer(self.graph.layer(layer_id))
+        pos = self.graph.meta(layer_id).get("pos", (0.0, 0.0))
+        item.setPos(float(pos[0]), float(pos[1]))
+        self.addItem(item)
+        self.items_by_id[layer_id] = item
+        self.schedule_refresh()
+
+    def _on_graph_layer_removed(self, layer_id: str) -> None:
+        item = self.items_by_id.pop(layer_id)
+        self.removeItem(item)
+        self.status.pop(layer_id, None)
+        self.schedule_refresh()
+
+    def _on_graph_link_added(self, link: Link) -> None:
+        item = LinkItem(link, self.items_by_id[link.source], self.items_by_id[link.target])
+        self.addItem(item)
+        self.links[link] = item
+        self.schedule_refresh()
+
+    def _on_graph_link_removed(self, link: Link) -> None:
+        item = self.links.pop(link)
+        item.detach()
+        self.removeItem(item)
+        self.schedule_refresh()
+
+    def _on_graph_layer_changed(self, layer_id: str, *args: Any) -> None:
+        self.items_by_id[layer_id].set_layer(self.graph.layer(layer_id))
+        self.schedule_refresh()
+
+    def _on_graph_meta_changed(self, layer_id: str) -> None:
+        pos = self.graph.meta(layer_id).get("pos")
+        item = self.items_by_id[layer_id]
+        if pos is not None and (item.pos().x(), item.pos().y()) != tuple(pos):
+            item.setPos(float(pos[0]), float(pos[1]))
+
+    def schedule_refresh(self) -> None:
+        self._refresh.start()
+
+    def refresh_status(self) -> None:
+        """Run shape inference and show its results on every block and link."""
+        self._refresh.stop()
+        if self.graph is None:
+            return
+        self.status = infer_shapes(self.graph)
+        for layer_id, item in self.items_by_id.items():
+            item.set_status(self.status.get(layer_id))
+        for link, item in self.links.items():
+            status = self.status.get(link.source)
+            item.set_shape_text(format_shape(status.output_shape) if status and status.ok else "?",
+                                bool(status and status.ok))
+        self.update_scene_rect()
+        self.status_updated.emit()
+
+    def update_scene_rect(self) -> None:
+        """Let the view scroll over every item plus a generous margin to draw in."""
+        margin = 1500.0
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-margin, -margin, margin, margin)
+                          .united(QRectF(-margin, -margin, 2 * margin, 2 * margin)))
+
+    # -- queries and edits ---------------------------------------------------------------------------------
+    def layer_item(self, layer_id: str) -> LayerItem | None:
+        return self.items_by_id.get(layer_id)
+
+    def layer_item_at(self, pos: QPointF) -> LayerItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                return item.layer_item
+            if isinstance(item, LayerItem):
+                return item
+        return None
+
+    def selected_layer_ids(self) -> list[str]:
+        """Selected layers, in graph order."""
+        chosen = {i.layer_id for i in self.selectedItems() if isinstance(i, LayerItem)}
+        return [i for i in self.graph.layer_ids if i in chosen] if self.graph else []
+
+    def selected_links(self) -> list[Link]:
+        return [i.link for i in self.selectedItems() if isinstance(i, LinkItem)]
+
+    def select_layers(self, layer_ids: list[str]) -> None:
+        self.clearSelection()
+        for layer_id in layer_ids:
+            if layer_id in self.items_by_id:
+                self.items_by_id[layer_id].setSelected(True)
+
+    def push(self, command: QUndoCommand) -> None:
+        self.undo_stack.push(command)
+
+    def add_layer(self, type_name: str, pos: QPointF) -> str:
+        """Add a layer centred at ``pos`` (a drop from the library); returns its id."""
+        command = AddLayerCommand(self.graph, type_name, pos=(pos.x() - WIDTH / 2, pos.y() - HEIGHT / 2))
+        self.push(command)
+        self.select_layers([command.layer_id])
+        return command.layer_id
+
+    def try_connect(self, source: str, target: str) -> bool:
+        """Link two layers, or emit ``connection_refused`` with the graph's reason; returns whether linked."""
+        try:
+            self.graph.check_connect(source, target)
+        except NeuroCanvasError as exc:
+            self.connection_refused.emit(str(exc))
+            return False
+        self.push(ConnectCommand(self.graph, source, target))
+        return True
+
+    # -- mouse ---------------------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        port = next((i for i in self.items(event.scenePos()) if isinstance(i, PortItem) and i.isVisible()), None)
+        if port is not None and event.button() == Qt.LeftButton:
+            self._link_drag = NewLinkInteraction(self, port)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        self._moves.press()
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._link_drag is not None:
+            self._link_drag.update(event.scenePos())
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._link_drag is not None:
+            drag, self._link_drag = self._link_drag, None
+            drag.finish(event.scenePos())
+            return
+        super().mouseReleaseEvent(event)
+        self._moves.release()

@@ -1,0 +1,86 @@
+"""Plain-data snapshots of (part of) a graph, for the clipboard, templates and the JSON design file.
+
+A design is a dict ``{"layers": [{"id", "type", "name", "config", "meta"}], "links": [[source, target, slot]]}``
+with JSON-friendly values (tuples become lists). :func:`snapshot` takes one from a graph and
+:func:`add_design` puts one back, renaming layers whose names are taken.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from core.graph import Graph
+from core.layers import registry
+
+FORMAT = "neurocanvas-design"
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, recursively, so the value survives JSON."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(graph: Graph, layer_ids: Iterable[str] | None = None) -> dict[str, Any]:
+    """The layers ``layer_ids`` (all by default, in graph order) and the links among them."""
+    wanted = set(graph.layer_ids if layer_ids is None else layer_ids)
+    ids = [i for i in graph.layer_ids if i in wanted]
+    layers = []
+    for layer_id in ids:
+        layer = graph.layer(layer_id)
+        layers.append({"id": layer_id, "type": layer.type_name, "name": layer.name,
+                       "config": _plain(layer.get_config()), "meta": _plain(graph.meta(layer_id))})
+    links = [[l.source, l.target, l.slot] for l in graph.links if l.source in wanted and l.target in wanted]
+    return {"format": FORMAT, "version": 1, "layers": layers, "links": links}
+
+
+def required_types(design: dict[str, Any]) -> list[str]:
+    """The layer types a design uses that the registry does not know (empty when it can be opened)."""
+    known = set(registry.all_types())
+    return sorted({spec["type"] for spec in design["layers"]} - known)
+
+
+def add_design(graph: Graph, design: dict[str, Any], offset: tuple[float, float] = (0.0, 0.0),
+               keep_ids: dict[str, str] | None = None) -> dict[str, str]:
+    """Add every layer and link of ``design`` to ``graph``; returns ``{design id: new graph id}``.
+
+    ``keep_ids`` (a previous result) makes a redo reuse the ids and names of the first run.
+    """
+    mapping: dict[str, str] = {}
+    for spec in design["layers"]:
+        meta = dict(spec.get("meta") or {})
+        if "pos" in meta:
+            meta["pos"] = (float(meta["pos"][0]) + offset[0], float(meta["pos"][1]) + offset[1])
+        want_id = (keep_ids or {}).get(spec["id"])
+        name = spec.get("name")
+        if name is None or _name_taken(graph, name):
+            name = graph.unique_name(name or registry.get(spec["type"]).base_name())
+        mapping[spec["id"]] = graph.add_layer(spec["type"], dict(spec.get("config") or {}), name=name,
+                                              layer_id=want_id, meta=meta)
+    for source, target, slot in design["links"]:
+        graph.connect(mapping[source], mapping[target], slot)
+    return mapping
+
+
+def _name_taken(graph: Graph, name: str) -> bool:
+    try:
+        graph.id_of(name)
+    except Exception:
+        return False
+    return True
+
+
+def to_json(design: dict[str, Any]) -> str:
+    return json.dumps(design, indent=1)
+
+
+def from_json(text: str) -> dict[str, Any]:
+    """Parse a design; a ValueError says what is wrong with the text."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError("this is not a NeuroCanvas design (missing the 'neurocanvas-design' marker)")
+    return data

@@ -1,0 +1,155 @@
+"""One open design: its ``Graph``, its undo stack, its file, its modified state and its autosave.
+
+Model files are Keras-compatible ``.h5`` (through ``core.io.h5`` when that module is present); a design can also
+be kept as a small JSON file (``.ncd``), which is what the crash-recovery autosave writes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from app import design as design_mod
+from app import layout, settings
+from core.errors import ModelFileError
+from core.graph import Graph
+
+AUTOSAVE_MS = 3 * 60 * 1000
+DESIGN_SUFFIX = ".ncd"
+
+
+def h5_available() -> bool:
+    """Whether the Keras ``.h5`` reader and writer (``core.io.h5``) is installed."""
+    return importlib.util.find_spec("core.io.h5") is not None
+
+
+class Document(QObject):
+    """A design being edited. ``changed`` is emitted when the modified state or the file path changes."""
+
+    changed = Signal()
+
+    def __init__(self, graph: Graph | None = None, path: str | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.graph = graph or Graph()
+        self.undo_stack = QUndoStack(self)
+        self.path = path
+        self._extra_modified = False
+        self.recovery_path = settings.recovery_dir() / f"{uuid.uuid4().hex}{DESIGN_SUFFIX}"
+        self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave)
+        self._autosave.start()
+
+    def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
+        self.changed.emit()
+
+    # -- state ---------------------------------------------------------------------------------------------
+    @property
+    def modified(self) -> bool:
+        return self._extra_modified or not self.undo_stack.isClean()
+
+    def mark_modified(self) -> None:
+        """Mark changes that are not undo steps (e.g. a design opened from a recovery file)."""
+        self._extra_modified = True
+        self.changed.emit()
+
+    @property
+    def title(self) -> str:
+        return Path(self.path).name if self.path else "Untitled"
+
+    # -- files ---------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str, parent: QObject | None = None) -> "Document":
+        """Read a design (``.h5`` or ``.ncd``); a file without canvas positions is laid out automatically."""
+        graph = read_graph(path)
+        if any("pos" not in graph.meta(i) for i in graph.layer_ids):
+            for layer_id, pos in layout.arrange(graph).items():
+                graph.set_meta(layer_id, pos=pos)
+        return cls(graph, path, parent)
+
+    def save(self, path: str | None = None) -> None:
+        """Write the design to ``path`` (or its current file) and mark it unmodified."""
+        path = path or self.path
+        if not path:
+            raise ModelFileError("the design has no file yet: use Save As")
+        write_graph(self.graph, path)
+        self.path = path
+        self._extra_modified = False
+        self.undo_stack.setClean()
+        self.discard_recovery()
+        settings.add_recent_file(path)
+        self.changed.emit()
+
+    def autosave(self) -> None:
+        """Write unsaved work to the recovery file, offered back on the next start after a crash."""
+        if self.modified and len(self.graph):
+            tmp = self.recovery_path.with_suffix(".tmp")
+            data = design_mod.snapshot(self.graph)
+            data["file"] = self.path
+            tmp.write_text(design_mod.to_json(data), encoding="utf-8")
+            os.replace(tmp, self.recovery_path)
+        else:
+            self.discard_recovery()
+
+    def discard_recovery(self) -> None:
+        self.recovery_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Stop autosaving and remove the recovery file (the user has saved or chosen to discard)."""
+        self._autosave.stop()
+        self.discard_recovery()
+
+
+def read_graph(path: str) -> Graph:
+    """The graph stored in ``path``: a Keras ``.h5`` model file or a JSON design."""
+    if path.lower().endswith((".h5", ".keras", ".hdf5")):
+        if not h5_available():
+            raise ModelFileError("reading .h5 model files is not available in this installation")
+        from core.io.h5 import load_model
+        return load_model(path).graph
+    try:
+        data = design_mod.from_json(Path(path).read_text(encoding="utf-8"))
+        graph = Graph()
+        design_mod.add_design(graph, data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"cannot read {path}: {exc}") from exc
+    return graph
+
+
+def write_graph(graph: Graph, path: str) -> None:
+    """Write ``graph`` to ``path`` as ``.h5`` (Keras-compatible, with canvas positions) or as a JSON design."""
+    if path.lower().endswith((".h5", ".hdf5")):
+        if not h5_available():
+            raise ModelFileError("writing .h5 model files is not available in this installation: "
+                                 f"save as {DESIGN_SUFFIX} instead")
+        from core.api import Model
+        from core.io.h5 import save_model
+        save_model(Model.from_graph(graph), path)
+        return
+    try:
+        Path(path).write_text(design_mod.to_json(design_mod.snapshot(graph)), encoding="utf-8")
+    except OSError as exc:
+        raise ModelFileError(f"cannot write {path}: {exc}") from exc
+
+
+def recovery_files() -> list[Path]:
+    """Recovery files left by a session that did not close normally, newest first."""
+    files = sorted(settings.recovery_dir().glob(f"*{DESIGN_SUFFIX}"), key=lambda p: p.stat().st_mtime)
+    return list(reversed(files))
+
+
+def recover(path: Path, parent: QObject | None = None) -> Document:
+    """A document holding the design of a recovery file, marked modified; the recovery file is removed."""
+    data = design_mod.from_json(path.read_text(encoding="utf-8"))
+    graph = Graph()
+    design_mod.add_design(graph, data)
+    doc = Document(graph, data.get("file"), parent)
+    doc.mark_modified()
+    path.unlink(missing_ok=True)
+    return doc
