@@ -1,0 +1,155 @@
+"""Pooling kernels in numba, parallel over the batch.
+
+Max pooling keeps the index ``row * W + col`` of each window's winner so that backward is one scatter pass;
+average pooling divides by the number of real (unpadded) cells, as Keras does.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from core.kernels.cpu._jit import jit
+from core.kernels.reference.conv import _geometry
+
+_pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+
+
+@_pjit
+def _max_pool(x, ph, pw, sh, sw, pt, pl, y, index):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for b in prange(n):
+        for i in range(oh):
+            for j in range(ow):
+                y[b, i, j, :] = -np.inf
+                index[b, i, j, :] = max(i * sh - pt, 0) * w + max(j * sw - pl, 0)
+                for p in range(ph):
+                    r = i * sh - pt + p
+                    if r < 0 or r >= h:
+                        continue
+                    for q in range(pw):
+                        col = j * sw - pl + q
+                        if col < 0 or col >= w:
+                            continue
+                        for ch in range(c):
+                            v = x[b, r, col, ch]
+                            if v > y[b, i, j, ch]:
+                                y[b, i, j, ch] = v
+                                index[b, i, j, ch] = r * w + col
+
+
+@_pjit
+def _max_unpool(dy, index, dx):
+    n, h, w, c = dx.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    for b in prange(n):
+        dx[b] = 0.0
+        for i in range(oh):
+            for j in range(ow):
+                for ch in range(c):
+                    k = index[b, i, j, ch]
+                    dx[b, k // w, k % w, ch] += dy[b, i, j, ch]
+
+
+@_pjit
+def _avg_pool(x, ph, pw, sh, sw, pt, pl, y):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for b in prange(n):
+        for i in range(oh):
+            r0, r1 = max(i * sh - pt, 0), min(i * sh - pt + ph, h)
+            for j in range(ow):
+                c0, c1 = max(j * sw - pl, 0), min(j * sw - pl + pw, w)
+                inv = 1.0 / ((r1 - r0) * (c1 - c0))
+                y[b, i, j, :] = 0.0
+                for r in range(r0, r1):
+                    for col in range(c0, c1):
+                        for ch in range(c):
+                            y[b, i, j, ch] += x[b, r, col, ch]
+                for ch in range(c):
+                    y[b, i, j, ch] *= inv
+
+
+@_pjit
+def _avg_unpool(dy, ph, pw, sh, sw, pt, pl, dx):
+    n, h, w, c = dx.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    for b in prange(n):
+        dx[b] = 0.0
+        for i in range(oh):
+            r0, r1 = max(i * sh - pt, 0), min(i * sh - pt + ph, h)
+            for j in range(ow):
+                c0, c1 = max(j * sw - pl, 0), min(j * sw - pl + pw, w)
+                inv = 1.0 / ((r1 - r0) * (c1 - c0))
+                for r in range(r0, r1):
+                    for col in range(c0, c1):
+                        for ch in range(c):
+                            dx[b, r, col, ch] += dy[b, i, j, ch] * inv
+
+
+@jit
+def _global_max(x, y, index):
+    n, steps, c = x.shape
+    for b in range(n):
+        for ch in range(c):
+            y[b, ch] = x[b, 0, ch]
+            index[b, ch] = 0
+        for t in range(1, steps):
+            for ch in range(c):
+                if x[b, t, ch] > y[b, ch]:
+                    y[b, ch] = x[b, t, ch]
+                    index[b, ch] = t
+
+
+@jit
+def _global_unmax(dy, index, dx):
+    n, c = dy.shape
+    for b in range(n):
+        for ch in range(c):
+            dx[b, index[b, ch], ch] = dy[b, ch]
+
+
+def max_pool2d_forward(x, pool, strides, padding):
+    """Max pooling of ``x`` (N, H, W, C): returns ``(y, index)``, both of shape (N, OH, OW, C)."""
+    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    y = np.empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
+    index = np.empty(y.shape, np.int64)
+    _max_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y, index)
+    return y, index
+
+
+def max_pool2d_backward(dy, index, x_shape):
+    """Gradient of :func:`max_pool2d_forward`: ``dy`` goes to the winning cell of each window."""
+    dx = np.empty(x_shape, dy.dtype)
+    _max_unpool(np.ascontiguousarray(dy), index, dx)
+    return dx
+
+
+def avg_pool2d_forward(x, pool, strides, padding):
+    """Average pooling of ``x`` (N, H, W, C) over the real (unpadded) cells of each window."""
+    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    y = np.empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
+    _avg_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y)
+    return y
+
+
+def avg_pool2d_backward(dy, x_shape, pool, strides, padding):
+    """Gradient of :func:`avg_pool2d_forward`."""
+    pads, _ = _geometry(x_shape[1:3], pool, strides, padding, (1, 1))
+    dx = np.empty(x_shape, dy.dtype)
+    _avg_unpool(np.ascontiguousarray(dy), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], dx)
+    return dx
+
+
+def global_max_pool_forward(x):
+    """Maximum over the middle axis of ``x`` (N, S, C): returns ``(y (N, C), index (N, C))``."""
+    y = np.empty((x.shape[0], x.shape[2]), x.dtype)
+    index = np.empty(y.shape, np.int64)
+    _global_max(np.ascontiguousarray(x), y, index)
+    return y, index
+
+
+def global_max_pool_backward(dy, index, steps):
+    """Gradient of :func:`global_max_pool_forward`: ``(N, steps, C)``."""
+    dx = np.zeros((dy.shape[0], steps, dy.shape[1]), dy.dtype)
+    _global_unmax(np.ascontiguousarray(dy), index, dx)
+    return dx
