@@ -11,6 +11,7 @@ from core.engine import Network, build
 from core.errors import (ConfigError, CycleError, GraphError, ModelFileError, NeuroCanvasError, ShapeError,
                          TrainingError)
 from core.graph import Graph, Link
+from core.io.h5 import load_model
 from core.layers import registry as _registry
 from core.training import Callback, History, Trainer
 
@@ -22,7 +23,7 @@ for _cls in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values()
     globals()[_cls.__name__] = _cls
 
 __all__ = sorted(
-    ["Input", "Model", "Sequential", "Network", "build", "Graph", "Link", "Callback", "History", "Trainer",
+    ["Input", "Model", "Sequential", "load_model", "Network", "build", "Graph", "Link", "Callback", "History", "Trainer",
      "ConfigError", "CycleError", "GraphError", "ModelFileError", "NeuroCanvasError", "ShapeError", "TrainingError"]
     + [c.__name__ for c in _registry.iter_classes()]
     + [c.__name__ for c in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values())])

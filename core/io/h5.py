@@ -1,0 +1,356 @@
+"""Keras-compatible HDF5 model files (``.h5``): :func:`save_model` and :func:`load_model`.
+
+Files are written in the legacy Keras style that Keras 2, Keras 3 and Netron all open (see
+``core.io.keras_model``), with ``training_config`` and ``optimizer_weights`` as Keras writes them, plus one group of
+our own, ``/neurocanvas``, that Keras ignores: format and app versions, canvas positions, the full training
+history, the optimiser with its schedule and exact state, the fitted preprocessing and a dataset reference.
+Saving is atomic (a temporary file beside the target, flushed, synced, then renamed over it).
+
+Reading accepts files written by Keras 2 and Keras 3 as well as ours. Nothing in a file is executed or
+unpickled: JSON is parsed, arrays are read as numbers and checked against the shapes the layers expect. Every
+failure is a :class:`~core.errors.ModelFileError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from core.errors import ModelFileError, NeuroCanvasError
+from core.io import h5_state
+from core.io.keras_model import (Unsupported, UnsupportedModel, compile_from_training_config,
+                                 graph_from_model_config, model_config_from_graph, training_config_to_keras)
+
+FORMAT_VERSION = 1
+KERAS_VERSION = "3.0.0"  # our formulas are Keras 3's (hard_sigmoid in particular)
+BACKEND = "numpy"
+OURS = "neurocanvas"
+HEADER_LIMIT = 64512  # Keras splits list attributes larger than this into name0, name1, ...
+
+
+# -- saving ----------------------------------------------------------------------------------------------------
+def save_model(model: Any, path: str | os.PathLike) -> None:
+    """Write ``model`` (a :class:`core.api.Model`, or a bare :class:`core.graph.Graph` for a design with fresh
+    weights) to ``path`` as a Keras ``.h5`` file; the previous file stays intact if anything fails."""
+    path = os.fspath(path)
+    model = _as_model(model)
+    try:
+        network = model.network
+        model_config, keras_ids = model_config_from_graph(model.graph, model.name)
+        state = h5_state.collect(model, network)
+    except NeuroCanvasError as exc:
+        raise ModelFileError(f"cannot save {path}: {exc}") from None
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
+    try:
+        _write_file(tmp, model, network, model_config, keras_ids, state)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        _remove_quietly(tmp)
+        if isinstance(exc, ModelFileError) or not isinstance(exc, Exception):
+            raise
+        raise ModelFileError(f"cannot save {path}: {exc}") from exc
+    _sync_folder(folder)
+
+
+def _as_model(model: Any) -> Any:
+    from core.api import Model, Sequential
+    from core.graph import Graph
+    if isinstance(model, Graph):
+        return (Sequential if model.is_chain() else Model).from_graph(model)
+    if not isinstance(model, Model):
+        raise ModelFileError(f"save_model expects a Model or a Graph, got {type(model).__name__}")
+    return model
+
+
+def _write_file(tmp: str, model: Any, network: Any, model_config: dict, keras_ids: list[str], state: dict) -> None:
+    import h5py
+    with h5py.File(tmp, "w") as f:
+        f.attrs["model_config"] = json.dumps(model_config).encode("utf-8")
+        f.attrs["keras_version"] = KERAS_VERSION
+        f.attrs["backend"] = BACKEND
+        compiled = getattr(model, "_compiled", None)
+        if compiled:
+            training = training_config_to_keras(compiled["loss"], compiled["optimizer"], compiled["metrics"])
+            if training is not None:
+                f.attrs["training_config"] = json.dumps(training).encode("utf-8")
+        _write_weights(f.create_group("model_weights"), model.graph, network, keras_ids)
+        if compiled:
+            _write_optimizer_weights(f, compiled["optimizer"], network)
+        h5_state.write(f.create_group(OURS), state, FORMAT_VERSION, write_dataset)
+        f.flush()
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def write_dataset(group: Any, name: str, value: Any) -> None:
+    """Every array of a file goes through here (one place to fail in the interrupted-save test)."""
+    group.create_dataset(name, data=value)
+
+
+def _write_weights(group: Any, graph: Any, network: Any, keras_ids: list[str]) -> None:
+    names = []
+    for layer_id in keras_ids:
+        layer = graph.layer(layer_id)
+        if layer.name in (".", "..") or "/" in layer.name:
+            raise ModelFileError(f"layer name {layer.name!r} cannot be saved in a Keras file: rename the layer")
+        names.append(layer.name)
+        sub = group.create_group(layer.name)
+        weight_names = [f"{layer.name}/{spec.name}" for spec in network.specs[layer_id]]
+        write_string_list(sub, "weight_names", weight_names)
+        for weight_name, value in zip(weight_names, network.weights[layer_id]):
+            write_dataset(sub, weight_name, np.asarray(value, dtype=np.float32))
+    write_string_list(group, "layer_names", names)
+    group.attrs["backend"] = BACKEND
+    group.attrs["keras_version"] = KERAS_VERSION
+    write_string_list(group.create_group("top_level_model_weights"), "weight_names", [])
+
+
+def _write_optimizer_weights(f: Any, optimizer: Any, network: Any) -> None:
+    """Keras 3's layout: ``<opt>/iteration``, ``<opt>/learning_rate``, then each slot of each trainable weight."""
+    prefix = getattr(optimizer, "name", "optimizer") or "optimizer"
+    group = f.create_group("optimizer_weights")
+    names = [f"{prefix}/iteration", f"{prefix}/learning_rate"]
+    write_dataset(group, names[0], np.int64(optimizer.iterations))
+    write_dataset(group, names[1], np.float32(optimizer.current_learning_rate()))
+    trainable = [(i, s.name) for i in network.order for s in network.specs[i] if s.trainable]
+    for (layer_id, weight), slots in zip(trainable, optimizer.slots):
+        for slot_name, value in zip(optimizer.slot_names, slots):
+            name = f"{prefix}/{network.layers[layer_id].name}_{weight}_{slot_name}"
+            names.append(name)
+            write_dataset(group, name, np.asarray(value, dtype=np.float32))
+    write_string_list(group, "weight_names", names)
+
+
+def write_string_list(group: Any, name: str, items: list[str]) -> None:
+    """A list attribute as Keras writes it: vlen strings, an empty list as float64 (0,), chunked when large."""
+    import h5py
+    if not items:
+        group.attrs[name] = np.zeros((0,), dtype=np.float64)
+        return
+    encoding = "ascii" if all(s.isascii() for s in items) else "utf-8"
+    dtype = h5py.string_dtype(encoding)
+    chunks, current, size = [], [], 0
+    for item in items:
+        cost = len(item.encode("utf-8")) + 16
+        if current and size + cost > HEADER_LIMIT:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += cost
+    chunks.append(current)
+    if len(chunks) == 1:
+        group.attrs[name] = np.array(items, dtype=dtype)
+    else:
+        for k, chunk in enumerate(chunks):
+            group.attrs[f"{name}{k}"] = np.array(chunk, dtype=dtype)
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename durable where the platform allows it (POSIX); harmless elsewhere."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- loading ---------------------------------------------------------------------------------------------------
+def load_model(path: str | os.PathLike, compile: bool = True) -> Any:
+    """The model stored in a ``.h5`` file written here, by Keras 2 or by Keras 3.
+
+    With ``compile`` (the default) the loss, metrics and optimiser are restored too (with the optimiser's exact
+    state for our files); ``compile=False`` skips them, as in Keras.
+    """
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise ModelFileError(f"load_model expects a file path, got {type(path).__name__}") from None
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{path}: no such file")
+    try:
+        return _load(path, compile)
+    except ModelFileError:
+        raise
+    except UnsupportedModel as exc:
+        lines = "\n".join(f"- {p}" for p in exc.problems)
+        raise ModelFileError(f"{path}: this model uses things NeuroCanvas cannot run:\n{lines}") from None
+    except NeuroCanvasError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except Exception as exc:  # h5py, JSON and NumPy errors from a damaged file: report, never crash
+        raise ModelFileError(f"{path}: the file is damaged or is not a Keras model file "
+                             f"({type(exc).__name__}: {exc})") from None
+
+
+def _load(path: str, compile: bool) -> Any:
+    import h5py
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise ModelFileError(f"{path}: not an HDF5 file (or a damaged one): a Keras model file (.h5) is "
+                             "needed") from None
+    with f:
+        if "model_config" not in f.attrs:
+            raise ModelFileError(f"{path}: no model_config: this HDF5 file holds no Keras model (a weights-only "
+                                 "file cannot be opened as a model)")
+        keras_version = read_text(f.attrs.get("keras_version")) if "keras_version" in f.attrs else None
+        model_config = json.loads(read_text(f.attrs["model_config"]))
+        graph, keras_ids, name = graph_from_model_config(model_config, keras_version)
+        ours = _our_group(f, path)
+        if ours is not None:
+            h5_state.apply_exact(graph, ours)
+        from core.shapes import check_buildable
+        status = check_buildable(graph)
+        weights = _read_weights(f, path, graph, keras_ids, status)
+        model = _make_model(graph, name, model_config.get("class_name") == "Sequential")
+        _set_weights(model, weights)
+        if ours is not None:
+            h5_state.restore(model, ours, compile)
+        elif compile and "training_config" in f.attrs:
+            _compile_from_keras(model, path, read_text(f.attrs["training_config"]))
+    return model
+
+
+def _our_group(f: Any, path: str) -> Any:
+    import h5py
+    group = f.get(OURS)
+    if not isinstance(group, h5py.Group):
+        return None
+    version = group.attrs.get("format_version")
+    if not isinstance(version, (int, np.integer)) or version < 1:
+        raise ModelFileError(f"{path}: the NeuroCanvas data in the file is damaged (format version {version!r})")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path}: written by a newer NeuroCanvas (file format {version}, this version reads "
+                             f"up to {FORMAT_VERSION}): update NeuroCanvas to open it")
+    return group
+
+
+def _make_model(graph: Any, name: str, sequential: bool) -> Any:
+    from core.api import Model, Sequential
+    return Sequential.from_graph(graph, name=name) if sequential else Model.from_graph(graph, name=name)
+
+
+def _read_weights(f: Any, path: str, graph: Any, keras_ids: list[str], status: dict) -> dict[str, list]:
+    """Weights by layer id, matched as Keras does: by order, over the layers that have weights."""
+    import h5py
+    group = f.get("model_weights")
+    if not isinstance(group, h5py.Group):
+        group = f  # Keras 1 kept the layer groups at the root
+    names = read_string_list(group, "layer_names")
+    if names is None:
+        raise ModelFileError(f"{path}: model_weights has no layer_names: the weights cannot be matched to layers")
+    stored = []
+    for name in names:
+        sub = group.get(name)
+        if not isinstance(sub, h5py.Group):
+            raise ModelFileError(f"{path}: the weights of layer '{name}' are missing (model_weights/{name})")
+        weight_names = read_string_list(sub, "weight_names") or []
+        if weight_names:
+            stored.append((name, sub, weight_names))
+    targets = [(i, graph.layer(i).weight_specs(status[i].input_shapes)) for i in keras_ids]
+    targets = [(i, specs) for i, specs in targets if specs]
+    if len(stored) != len(targets):
+        raise ModelFileError(f"{path}: the file holds weights for {len(stored)} layer(s) but the model has "
+                             f"{len(targets)} layer(s) with weights")
+    out = {}
+    for (name, sub, weight_names), (layer_id, specs) in zip(stored, targets):
+        layer = graph.layer(layer_id)
+        if len(weight_names) != len(specs):
+            raise ModelFileError(f"{path}: layer '{layer.name}' ({layer.type_name}) needs {len(specs)} weight "
+                                 f"arrays ({', '.join(s.name for s in specs)}) but the file has "
+                                 f"{len(weight_names)} (group '{name}')")
+        arrays = []
+        for weight_name, spec in zip(weight_names, specs):
+            ds = sub.get(weight_name)
+            where = f"model_weights/{name}/{weight_name}"
+            if not isinstance(ds, h5py.Dataset) or tuple(ds.shape) != tuple(spec.shape):
+                got = "missing" if not isinstance(ds, h5py.Dataset) else f"shape {tuple(ds.shape)}"
+                raise ModelFileError(f"{path}: weight '{spec.name}' of layer '{layer.name}' ({layer.type_name}) "
+                                     f"must have shape {tuple(spec.shape)}, {where} is {got}")
+            arrays.append(read_array(ds, path, where, kinds="f"))
+        out[layer_id] = arrays
+    return out
+
+
+def _set_weights(model: Any, weights: dict[str, list]) -> None:
+    network = model.network
+    network.set_weights([w for i in network.order for w in weights.get(i, [])])
+
+
+def _compile_from_keras(model: Any, path: str, text: str) -> None:
+    try:
+        loss, optimizer, metrics = compile_from_training_config(json.loads(text))
+    except Unsupported as exc:
+        raise ModelFileError(f"{path}: the training settings cannot be restored: {exc}. Open the model without "
+                             "them with load_model(path, compile=False) and compile it again") from None
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+# -- low-level readers shared with h5_state ---------------------------------------------------------------------
+def read_text(value: Any) -> str:
+    """An attribute holding text (str, bytes, or a 0-d / 1-element array of them) as str."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(-1)[0]
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"expected a text attribute, got {type(value).__name__}")
+
+
+def read_string_list(group: Any, name: str) -> list[str] | None:
+    """A Keras list attribute: whole or chunked (``name0``, ``name1``, ...); an empty float64 array is []."""
+    if name in group.attrs:
+        parts = [group.attrs[name]]
+    elif f"{name}0" in group.attrs:
+        parts, k = [], 0
+        while f"{name}{k}" in group.attrs:
+            parts.append(group.attrs[f"{name}{k}"])
+            k += 1
+    else:
+        return None
+    out = []
+    for part in parts:
+        arr = np.asarray(part)
+        if arr.size == 0:
+            continue
+        if arr.dtype.kind not in "OSU":
+            raise ValueError(f"attribute {name} is not a list of names")
+        out.extend(read_text(v) for v in arr.reshape(-1))
+    return out
+
+
+def read_array(ds: Any, path: str, where: str, kinds: str = "fiub") -> np.ndarray:
+    """A dataset's values, after checking its type and that the file really holds its bytes."""
+    if ds.dtype.kind not in kinds:
+        raise ModelFileError(f"{path}: {where} holds {ds.dtype} values, numbers are needed")
+    nbytes = int(np.prod(ds.shape, dtype=np.int64)) * ds.dtype.itemsize
+    stored = ds.id.get_storage_size()
+    if (ds.chunks is None and stored < nbytes) or nbytes > (1 << 34):
+        raise ModelFileError(f"{path}: {where} is truncated or damaged ({stored} of {nbytes} bytes stored)")
+    value = ds[()]
+    if ds.dtype.kind == "f":
+        value = np.asarray(value, dtype=np.float32)
+        if not np.all(np.isfinite(value)):
+            raise ModelFileError(f"{path}: {where} holds NaN or infinite values")
+    return np.asarray(value)

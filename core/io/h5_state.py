@@ -1,0 +1,178 @@
+"""Our own group in a model file (``/neurocanvas``), which Keras ignores: everything Keras's format cannot hold.
+
+It holds one JSON document (``state.json``, stored as bytes so its size is not limited like an attribute's)
+and the arrays it refers to (``arrays/<k>``, referenced as ``{"__array__": k}``): canvas positions and other
+layer metadata, exact parameter values Keras cannot express (tf.keras 2's ``hard_sigmoid``), the loss, metrics
+and optimiser (with its schedule) and the optimiser's exact state, the training history (per epoch and, where
+recorded, per batch), the fitted preprocessing and a reference to the dataset. Only JSON and numbers are
+stored, so reading it runs nothing from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Callable
+
+import numpy as np
+
+EXACT_VALUES = ("hard_sigmoid_tf2",)  # parameter values that Keras configs cannot express
+
+
+def collect(model: Any, network: Any) -> dict[str, Any]:
+    """Everything of ours worth keeping, as JSON-able values and NumPy arrays."""
+    from core import __version__
+    graph = model.graph
+    layers = {}
+    for layer_id in graph.layer_ids:
+        layer = graph.layer(layer_id)
+        exact = {k: v for k, v in layer.config.items() if isinstance(v, str) and v in EXACT_VALUES}
+        layers[layer.name] = {"meta": _jsonable_meta(graph.meta(layer_id)), "exact": exact}
+    state: dict[str, Any] = {"app_version": __version__, "model_class": type(model).__name__,
+                             "layers": layers}
+    compiled = getattr(model, "_compiled", None)
+    if compiled:
+        optimizer = compiled["optimizer"]
+        state["compile"] = {"loss": compiled["loss"].name, "loss_config": compiled["loss"].get_config(),
+                            "metrics": [m if isinstance(m, str) else m.name for m in compiled["metrics"]],
+                            "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}}
+        state["optimizer_state"] = optimizer.get_state()
+    history = getattr(model, "history", None)
+    if history is not None and hasattr(history, "history"):
+        batches = getattr(history, "batches", None) or []
+        state["history"] = {"history": history.history, "epoch": list(history.epoch),
+                            "stop_reason": history.stop_reason,
+                            "batches": [dataclasses.asdict(b) if dataclasses.is_dataclass(b) else b for b in batches]}
+    preprocessing = getattr(model, "preprocessing", None)
+    if preprocessing is not None:
+        state["preprocessing"] = preprocessing.to_dict()
+    dataset = getattr(model, "dataset_info", None)
+    if dataset is not None:
+        state["dataset"] = dict(dataset)
+    return state
+
+
+def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in meta.items():
+        try:
+            json.dumps(_plain(value, []), allow_nan=True)
+        except (TypeError, ValueError):
+            continue  # view-only objects (e.g. Qt items) are not part of the design
+        out[key] = value
+    return out
+
+
+def write(group: Any, state: dict[str, Any], version: int, write_dataset: Callable) -> None:
+    """Store ``state`` in ``group``: the JSON document and its arrays."""
+    arrays: list[np.ndarray] = []
+    text = json.dumps(_plain(state, arrays)).encode("utf-8")
+    group.attrs["format_version"] = np.int64(version)
+    group.attrs["app_version"] = state["app_version"]
+    write_dataset(group, "state.json", np.frombuffer(text, dtype=np.uint8))
+    sub = group.create_group("arrays")
+    for k, value in enumerate(arrays):
+        write_dataset(sub, str(k), value)
+
+
+def _plain(value: Any, arrays: list[np.ndarray]) -> Any:
+    """JSON-able form of ``value``; arrays are set aside and referenced by index."""
+    if isinstance(value, np.ndarray):
+        arrays.append(value)
+        return {"__array__": len(arrays) - 1}
+    if isinstance(value, dict):
+        return {str(k): _plain(v, arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, arrays) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a model file")
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+def read_state(group: Any) -> dict[str, Any]:
+    """The JSON document with its arrays put back."""
+    import h5py
+
+    from core.io.h5 import read_array
+    path = group.file.filename
+    ds = group.get("state.json")
+    if not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
+        raise ValueError("the NeuroCanvas data (state.json) is missing")
+    state = json.loads(read_array(ds, path, "neurocanvas/state.json", kinds="u").astype(np.uint8).tobytes())
+    if not isinstance(state, dict):
+        raise ValueError("the NeuroCanvas data is not an object")
+    arrays = group.get("arrays")
+
+    def restore(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"__array__"}:
+                ds = arrays.get(str(value["__array__"])) if isinstance(arrays, h5py.Group) else None
+                if not isinstance(ds, h5py.Dataset):
+                    raise ValueError(f"array {value['__array__']!r} of the NeuroCanvas data is missing")
+                return read_array(ds, path, f"neurocanvas/arrays/{value['__array__']}")
+            return {k: restore(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [restore(v) for v in value]
+        return value
+
+    return restore(state)
+
+
+def apply_exact(graph: Any, group: Any) -> None:
+    """Put back parameter values the Keras config could not express, and the layers' metadata."""
+    state = read_state(group)
+    layers = state.get("layers") or {}
+    for layer_id in graph.layer_ids:
+        entry = layers.get(graph.layer(layer_id).name)
+        if not isinstance(entry, dict):
+            continue
+        exact = entry.get("exact") or {}
+        if exact:
+            if not all(isinstance(v, str) and v in EXACT_VALUES for v in exact.values()):
+                raise ValueError("unexpected exact parameter values in the NeuroCanvas data")
+            graph.set_config(layer_id, exact)
+        meta = dict(entry.get("meta") or {})
+        if "pos" in meta:
+            x, y = meta["pos"]
+            meta["pos"] = (float(x), float(y))
+        if meta:
+            graph.set_meta(layer_id, **meta)
+
+
+def restore(model: Any, group: Any, compile: bool) -> None:
+    """Compile state, optimiser state, history, preprocessing and dataset reference onto a loaded model."""
+    state = read_state(group)
+    if compile and isinstance(state.get("compile"), dict):
+        _restore_compile(model, state["compile"], state.get("optimizer_state"))
+    if isinstance(state.get("history"), dict):
+        model.history = _history(state["history"])
+    if state.get("preprocessing") is not None:
+        from core.data.preprocessing import Preprocessing
+        model.preprocessing = Preprocessing.from_dict(state["preprocessing"])
+    if state.get("dataset") is not None:
+        model.dataset_info = dict(state["dataset"])
+
+
+def _restore_compile(model: Any, compiled: dict[str, Any], optimizer_state: Any) -> None:
+    from core import losses, optimizers
+    loss = losses.get(compiled["loss"])
+    if compiled.get("loss_config"):
+        loss = type(loss)(**compiled["loss_config"])
+    optimizer = optimizers.get(compiled["optimizer"])
+    metrics = [str(m) for m in compiled.get("metrics") or []]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    if isinstance(optimizer_state, dict):
+        optimizer.set_state(optimizer_state)
+
+
+def _history(data: dict[str, Any]) -> Any:
+    from core.training import BatchEnd, History
+    history = History(history={str(k): [float(v) for v in vs] for k, vs in (data.get("history") or {}).items()},
+                      epoch=[int(e) for e in data.get("epoch") or []], stop_reason=data.get("stop_reason"))
+    batches = data.get("batches") or []
+    if batches:
+        history.batches = [BatchEnd(**b) if isinstance(b, dict) else b for b in batches]
+    return history
