@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
 from app import settings
@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.main_window import WINDOWS, MainWindow
 
     window = MainWindow()
+    window.setAttribute(Qt.WA_DeleteOnClose)
     WINDOWS.append(window)
     window.show()
     files = [a for a in args if not a.startswith("-")]

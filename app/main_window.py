@@ -29,7 +29,6 @@ class MainWindow(QMainWindow):
 
     def __init__(self, document: Document | None = None, show_start: bool = True):
         super().__init__()
-        self.setAttribute(Qt.WA_DeleteOnClose)
         self.resize(1400, 860)
         self.undo_group = QUndoGroup(self)
         self.scene = CanvasScene(self)
@@ -134,6 +133,7 @@ class MainWindow(QMainWindow):
 
     def new_window(self) -> "MainWindow":
         window = MainWindow()
+        window.setAttribute(Qt.WA_DeleteOnClose)
         WINDOWS.append(window)
         window.show()
         return window
