@@ -79,7 +79,8 @@ def _bn_apply(x, gamma, beta, mean, var, eps):
 def batchnorm_forward_train(x, gamma, beta, eps):
     """Batch normalisation with the batch's statistics; ``gamma``/``beta`` may be None.
 
-    Returns ``(y, mean, var, xhat, inv_std)``; ``var`` is the biased batch variance (Keras's moving average uses it).
+    Returns ``(y, mean, var, xhat, inv_std)``; ``var`` is the biased batch variance, which Keras's moving
+    average uses.
     """
     x = _rows(x)
     mean, var = _column_stats(x)

@@ -16,7 +16,8 @@ def _affine(xhat, gamma, beta):
 def batchnorm_forward_train(x, gamma, beta, eps):
     """Batch normalisation with the batch's statistics; ``gamma``/``beta`` may be None.
 
-    Returns ``(y, mean, var, xhat, inv_std)``; ``var`` is the biased batch variance (Keras's moving average uses it).
+    Returns ``(y, mean, var, xhat, inv_std)``; ``var`` is the biased batch variance, which Keras's moving
+    average uses.
     """
     mean = x.mean(axis=0)
     var = ((x - mean) ** 2).mean(axis=0)
