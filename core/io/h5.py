@@ -343,7 +343,8 @@ def read_string_list(group: Any, name: str) -> list[str] | None:
 def read_array(ds: Any, path: str, where: str, kinds: str = "fiub") -> np.ndarray:
     """A dataset's values, after checking its type and that the file really holds its bytes."""
     if ds.dtype.kind not in kinds:
-        raise ModelFileError(f"{path}: {where} holds {ds.dtype} values, numbers are needed")
+        needed = "floating-point numbers" if kinds == "f" else "numbers"
+        raise ModelFileError(f"{path}: {where} holds {ds.dtype} values, {needed} are needed")
     nbytes = int(np.prod(ds.shape, dtype=np.int64)) * ds.dtype.itemsize
     stored = ds.id.get_storage_size()
     if (ds.chunks is None and stored < nbytes) or nbytes > (1 << 34):
