@@ -126,6 +126,10 @@ class _SidesLayer(Layer):
     def get_config(self):
         return {**self.config, self.sides_key: nested_sides(self.config[self.sides_key])}
 
+    def keras_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The Keras file entry's config with the sides in Keras's nested form (core.io calls this)."""
+        return {**config, self.sides_key: [list(pair) for pair in nested_sides(self.config[self.sides_key])]}
+
     def image_shape(self, input_shapes) -> Shape:
         shape = input_shapes[0]
         if len(shape) != 3:

@@ -263,3 +263,24 @@ def test_augment_preview_and_batch():
         augment_preview(image, [42])
     with pytest.raises(ShapeError, match="Cropping2D"):
         augment_preview(image, [("Cropping2D", {"cropping": 4})])
+
+
+def test_keras_file_entries_round_trip_in_keras_forms():
+    from core.io.keras_config import layer_from_keras, layer_to_keras
+
+    for name in ("Permute", "RepeatVector", "Cropping2D", "ZeroPadding2D") + tuple(c.type_name for c in AUGMENTATIONS):
+        cls = registry.get(name)
+        for config, _ in cls.examples():
+            layer = cls.from_config(config, name="x")
+            assert layer_from_keras(layer_to_keras(layer), "3.5.0").config == layer.config
+    assert layer_to_keras(Cropping2D(((1, 0), (2, 1)), name="c"))["config"]["cropping"] == [[1, 0], [2, 1]]
+    written_by_keras3 = [
+        {"class_name": "RandomRotation", "config": {"name": "rr", "trainable": True, "dtype": "float32",
+                                                    "factor": [-0.1, 0.25], "data_format": "channels_last",
+                                                    "fill_mode": "constant", "fill_value": 0.0,
+                                                    "interpolation": "nearest", "seed": 1234}},
+        {"class_name": "ZeroPadding2D", "config": {"name": "zp", "trainable": True, "dtype": "float32",
+                                                   "padding": [[1, 2], [0, 3]], "data_format": "channels_last"}}]
+    rotation, padding = (layer_from_keras(entry, "3.5.0") for entry in written_by_keras3)
+    assert rotation.config["factor"] == (-0.1, 0.25) and rotation.config["seed"] == 1234
+    assert padding.output_shape([(4, 4, 1)]) == (7, 7, 1)
