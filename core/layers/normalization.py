@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.errors import ConfigError
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
 
 
 def _axis_param(help_text: str) -> Param:
     return Param("axis", "int", -1, help_text, min=-32, max=32)
+
+
+class _AxisLayer(Layer):
+    """A layer with Keras's ``axis`` parameter, which tf.keras 2 saves as a one-element list (``[3]``)."""
+
+    @classmethod
+    def translate_aliases(cls, kwargs):
+        axis = kwargs.get("axis")
+        if isinstance(axis, (list, tuple)):
+            if len(axis) != 1:
+                raise ConfigError(f"{cls.type_name}: axis={list(axis)} normalises over several axes, which is not "
+                                  "supported: give one axis, or Reshape so that those axes become one")
+            kwargs = {**kwargs, "axis": axis[0]}
+        return kwargs
 
 
 def resolve_axis(layer: Layer, shape: Shape) -> int:
@@ -77,7 +92,7 @@ def _affine_grads(config: dict, dgamma, dbeta) -> list:
 
 
 @register
-class BatchNormalization(Layer):
+class BatchNormalization(_AxisLayer):
     """Normalises each channel to zero mean and unit variance, then scales by gamma and shifts by beta. Output
     shape = input shape; ``axis`` (default -1, the channels of ``(None, H, W, C)``) is the channel axis.
 
@@ -144,7 +159,7 @@ class BatchNormalization(Layer):
 
 
 @register
-class LayerNormalization(Layer):
+class LayerNormalization(_AxisLayer):
     """Normalises each sample to zero mean and unit variance over ``axis`` (default -1, the features), then
     scales by gamma and shifts by beta. Output shape = input shape.
 

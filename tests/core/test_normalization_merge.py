@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core.engine import build
-from core.errors import GraphError, ShapeError
+from core.errors import ConfigError, GraphError, ShapeError
 from core.graph import Graph
 from core.kernels import get_backend
 from core.layers import registry
@@ -112,6 +112,13 @@ def test_batchnorm_in_a_network_updates_moving_mean_only_in_training():
     net.forward([x], training=True)
     np.testing.assert_allclose(net.weights[bn][2], 0.5 * x.mean(axis=0), rtol=1e-5)
     assert net.grads[bn][2] is None and net.grads[bn][3] is None
+
+
+def test_axis_saved_as_a_list_by_tf_keras_2_is_accepted():
+    assert _layer("BatchNormalization", axis=[3]).config["axis"] == 3
+    assert registry.get("LayerNormalization")(axis=(-1,)).config["axis"] == -1
+    with pytest.raises(ConfigError, match="LayerNormalization: axis=\\[1, 2\\].*Reshape"):
+        _layer("LayerNormalization", axis=[1, 2])
 
 
 def test_batchnorm_refuses_the_batch_axis():
