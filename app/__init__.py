@@ -3,6 +3,10 @@
 ``core`` never imports this package; the application is one client of the engine.
 """
 
+from app.compat import protect_none
+
 __all__ = ["__version__"]
 
 __version__ = "0.1.0"
+
+protect_none()

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from app.canvas.items import format_count
 from app.commands import RenameCommand, SetConfigCommand
+from app.palette import plain_doc
 from core.errors import NeuroCanvasError
-from core.layers import registry
 from core.layers.registry import Param
 from core.shapes import LayerStatus, format_shape
 
@@ -162,7 +162,7 @@ class Inspector(QScrollArea):
         page = QWidget()
         box = QVBoxLayout(page)
         title = QLabel(f"<b>{layer.type_name}</b>")
-        doc = QLabel(html.escape(registry.doc(layer.type_name)))
+        doc = QLabel(html.escape(plain_doc(layer.type_name)))
         doc.setWordWrap(True)
         doc.setStyleSheet("color: #555;")
         form = QFormLayout()

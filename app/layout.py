@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.graph import Graph
 
-COLUMN_GAP = 310.0
+COLUMN_GAP = 290.0
 ROW_GAP = 150.0
 
 

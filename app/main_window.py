@@ -79,7 +79,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.problems_dock, self.training_dock)
         self.problems_dock.raise_()
         self.resizeDocks([self.library_dock, self.inspector_dock], [230, 320], Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [150], Qt.Vertical)
+        self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
+        self.resizeDocks([self.inspector_dock, self.history_dock], [520, 160], Qt.Vertical)
 
     def _build_status_bar(self) -> None:
         self.totals_label = QLabel()

@@ -16,13 +16,24 @@ from app.mime import LAYER_MIME
 from core.layers import registry
 
 TYPE_ROLE = Qt.UserRole + 1
+CATEGORY_ORDER = ("Core", "Convolution", "Pooling", "Recurrent", "Normalization", "Regularization", "Reshaping",
+                  "Merge", "Merging", "Activations", "Augmentation")
+
+
+def plain_doc(type_name: str) -> str:
+    """The registry's doc without reStructuredText literal markers."""
+    return registry.doc(type_name).replace("``", "")
+
+
+def _category_key(category: str) -> tuple[int, str]:
+    return (CATEGORY_ORDER.index(category) if category in CATEGORY_ORDER else len(CATEGORY_ORDER), category)
 
 
 def layer_tooltip(type_name: str) -> str:
     """Rich text: the layer's doc and a list of its parameters with their help."""
     cls = registry.get(type_name)
     rows = "".join(f"<li><b>{p.name}</b>: {html.escape(p.help)}</li>" for p in cls.params)
-    text = f"<b>{type_name}</b><p>{html.escape(registry.doc(type_name))}</p>"
+    text = f"<b>{type_name}</b><p>{html.escape(plain_doc(type_name))}</p>"
     return text + (f"<ul>{rows}</ul>" if rows else "")
 
 
@@ -66,7 +77,7 @@ class Palette(QWidget):
     def reload(self) -> None:
         """Rebuild the tree from the registry (layer types registered since are picked up)."""
         self.tree.clear()
-        for category, names in sorted(registry.by_category().items()):
+        for category, names in sorted(registry.by_category().items(), key=lambda kv: _category_key(kv[0])):
             group = QTreeWidgetItem(self.tree, [category])
             group.setFlags(Qt.ItemIsEnabled)
             font = group.font(0)

@@ -34,15 +34,22 @@ def format_value(value: Any) -> str:
 
 
 def key_params(layer: Any, limit: int = 3) -> str:
-    """A short summary of a layer's main parameters, e.g. ``32 · 3×3 · relu``."""
+    """A short summary of a layer's main parameters, e.g. ``filters=32 · 3×3 · relu``.
+
+    The first two parameters of the spec are always shown, the others only when they differ from the default.
+    """
     parts = []
-    for param in layer.params:
+    for index, param in enumerate(layer.params):
         if param.kind in ("bool", "str") or param.name.endswith(HIDDEN_PARAMS) or param.name in HIDDEN_PARAMS:
             continue
         value = layer.config.get(param.name)
-        if value is None:
+        default = param.default
+        if isinstance(value, tuple) and not isinstance(default, tuple) and default is not None:
+            default = (default,) * len(value)
+        if value is None or (index >= 2 and value == default):
             continue
-        parts.append(format_value(value) if param.kind == "choice" else f"{param.name}={format_value(value)}")
+        bare = param.kind in ("choice", "ints", "shape")
+        parts.append(format_value(value) if bare else f"{param.name}={format_value(value)}")
         if len(parts) == limit:
             break
     return " · ".join(parts)
@@ -189,6 +196,9 @@ class LinkItem(QGraphicsPathItem):
         self.setPen(QPen(QColor("#666666"), 1.8))
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.label = QGraphicsSimpleTextItem(self)
+        font = self.label.font()
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        self.label.setFont(font)
         self.label.setBrush(QBrush(QColor("#1f5f9f")))
         source.links.append(self)
         target.links.append(self)

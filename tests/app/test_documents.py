@@ -156,3 +156,15 @@ def test_every_template_opens_valid(window, template):
     assert all(not item.error for item in window.scene.items_by_id.values())
     window.document.undo_stack.undo()
     assert len(graph) == 0
+
+
+def test_opening_a_keras_file_lays_it_out(window):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "keras3_cnn.h5"
+    assert window.open_file(str(path))
+    graph = window.document.graph
+    assert len(graph) >= 3 and not window.isWindowModified()
+    xs = [graph.meta(i)["pos"][0] for i in graph.topological_order()]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    check_buildable(graph)
