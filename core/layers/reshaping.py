@@ -23,6 +23,8 @@ class SidesParam(Param):
         return ("an integer, a pair (rows, columns) or ((top, bottom), (left, right)) of integers ≥ 0")
 
     def _check_ints(self, value: Any) -> tuple[int, ...]:
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            value = value[0]  # "2" typed in a tuple field
         if isinstance(value, (list, tuple)) and len(value) == 2:
             if all(isinstance(v, (list, tuple)) for v in value):
                 if any(len(v) != 2 for v in value):

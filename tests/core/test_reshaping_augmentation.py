@@ -58,13 +58,14 @@ def test_reshaping_layers_match_numpy_forward_and_backward(backend):
 @pytest.mark.parametrize("cls,key", [(Cropping2D, "cropping"), (ZeroPadding2D, "padding")])
 def test_sides_accept_keras_forms_and_give_keras_form_back(cls, key):
     forms = [(2, ((2, 2), (2, 2))), ((1, 3), ((1, 1), (3, 3))), (((0, 1), (2, 3)), ((0, 1), (2, 3))),
-             (((0, 1), [2, 3]), ((0, 1), (2, 3))), ((0, 1, 2, 3), ((0, 1), (2, 3)))]
+             (((0, 1), [2, 3]), ((0, 1), (2, 3))), ((0, 1, 2, 3), ((0, 1), (2, 3))),
+             ((2,), ((2, 2), (2, 2)))]
     for given, keras in forms:
         layer = cls(given)
         assert layer.get_config()[key] == keras
         assert cls.from_config(layer.get_config()).get_config() == layer.get_config()
     assert cls.from_config({key: [[1, 2], [3, 4]]}).config[key] == (1, 2, 3, 4)
-    for bad in [(1, 2, 3), ((1,), (2, 3)), -1, ((1, 2), (3, -1)), "1"]:
+    for bad in [(1, 2, 3), ((1,), (2, 3)), -1, ((1, 2), (3, -1)), "1", 1.5]:
         with pytest.raises(ConfigError, match=f"{cls.type_name}: parameter '{key}'"):
             cls(bad)
 
