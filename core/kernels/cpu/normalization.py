@@ -197,6 +197,17 @@ def _window_sum_rows(v, radius, out):
 
 
 @jit
+def _inv_pow(s, beta):
+    """``s ** -beta`` for s > 0, with the common exponents (TensorFlow's 0.5, AlexNet's 0.75) done by sqrt."""
+    if beta == 0.5:
+        return 1.0 / math.sqrt(s)
+    if beta == 0.75:
+        r = 1.0 / math.sqrt(s)
+        return r * math.sqrt(r)
+    return math.exp(-beta * math.log(s))
+
+
+@jit
 def _lrn_forward(x, radius, bias, alpha, beta, y, scale):
     m, c = x.shape
     _window_sum_rows(x * x, radius, scale)
@@ -204,7 +215,7 @@ def _lrn_forward(x, radius, bias, alpha, beta, y, scale):
         for j in range(c):
             s = bias + alpha * scale[i, j]
             scale[i, j] = s
-            y[i, j] = x[i, j] * math.exp(-beta * math.log(s))
+            y[i, j] = x[i, j] * _inv_pow(s, beta)
 
 
 @jit
@@ -213,12 +224,15 @@ def _lrn_backward(dy, x, scale, radius, alpha, beta, dx):
     t = np.empty_like(dx)
     for i in range(m):
         for j in range(c):
-            t[i, j] = dy[i, j] * x[i, j] * math.exp((-beta - 1.0) * math.log(scale[i, j]))
+            p = _inv_pow(scale[i, j], beta)
+            dx[i, j] = dy[i, j] * p
+            t[i, j] = dy[i, j] * x[i, j] * p / scale[i, j]
     w = np.empty_like(dx)
     _window_sum_rows(t, radius, w)
+    k = 2.0 * alpha * beta
     for i in range(m):
         for j in range(c):
-            dx[i, j] = dy[i, j] * math.exp(-beta * math.log(scale[i, j])) - 2.0 * alpha * beta * x[i, j] * w[i, j]
+            dx[i, j] -= k * x[i, j] * w[i, j]
 
 
 def lrn_forward(x, depth_radius, bias, alpha, beta):
