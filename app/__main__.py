@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import settings
@@ -19,6 +20,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName(settings.ORGANIZATION)
     QCoreApplication.setApplicationName(settings.APPLICATION)
     app = QApplication.instance() or QApplication(["neurocanvas", *(argv or [])])
+    app.setWindowIcon(QIcon(str(STYLE_SHEET.parent / "icons" / "app.svg")))
     if STYLE_SHEET.exists():
         app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
     return app

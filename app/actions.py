@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtGui import QAction, QKeySequence
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtCore import Qt
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
 
 Key = QKeySequence.StandardKey
+ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+ICON_OF = {"new": "new", "open": "open", "save": "save", "tool_undo": "undo", "tool_redo": "redo",
+           "undo": "undo", "redo": "redo", "zoom_in": "zoom-in", "zoom_out": "zoom-out", "fit": "fit",
+           "arrange_h": "arrange"}
+
+
+def icon(name: str) -> QIcon:
+    """An SVG icon from ``resources/icons`` (an empty icon if the file is missing)."""
+    path = ICONS / f"{name}.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
 
 
 def _action(window: "MainWindow", text: str, slot: Callable[[], Any], shortcut: Any = None,
@@ -75,8 +88,12 @@ def build_menus(w: "MainWindow") -> dict[str, QAction]:
     bar.addMenu("&Help").addAction(a["about"])
     toolbar = w.addToolBar("Main")
     toolbar.setObjectName("mainToolbar")
+    toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
     a["tool_undo"] = _action(w, "Undo", w.undo_group.undo)
     a["tool_redo"] = _action(w, "Redo", w.undo_group.redo)
+    a["arrange_h"].setIconText("Arrange")
+    for name, file_name in ICON_OF.items():
+        a[name].setIcon(icon(file_name))
     a["tool_undo"].setEnabled(False)
     a["tool_redo"].setEnabled(False)
     w.undo_group.canUndoChanged.connect(a["tool_undo"].setEnabled)

@@ -39,7 +39,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.path = path
         self._extra_modified = False
-        self.recovery_path = settings.recovery_dir() / f"{uuid.uuid4().hex}{DESIGN_SUFFIX}"
+        self.recovery_path = settings.recovery_dir() / f"{os.getpid()}-{uuid.uuid4().hex}{DESIGN_SUFFIX}"
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_MS)
@@ -139,9 +139,26 @@ def write_graph(graph: Graph, path: str) -> None:
 
 
 def recovery_files() -> list[Path]:
-    """Recovery files left by a session that did not close normally, newest first."""
-    files = sorted(settings.recovery_dir().glob(f"*{DESIGN_SUFFIX}"), key=lambda p: p.stat().st_mtime)
-    return list(reversed(files))
+    """Recovery files left by a session that did not close normally, newest first.
+
+    Files written by another NeuroCanvas process that is still running are its live autosaves, not leftovers,
+    and are skipped.
+    """
+    files = [p for p in settings.recovery_dir().glob(f"*{DESIGN_SUFFIX}") if not _written_by_other_live_process(p)]
+    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _written_by_other_live_process(path: Path) -> bool:
+    pid_text = path.name.split("-", 1)[0]
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
 
 
 def recover(path: Path, parent: QObject | None = None) -> Document:

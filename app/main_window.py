@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         self.problems.clear()
         for layer_id, s in status.items():
             if not s.ok and not s.error.startswith("waiting for"):
-                item = QListWidgetItem(f"⚠ {graph.layer(layer_id).name}: {s.error}")
+                item = QListWidgetItem(f"⚠ {s.error}")
                 item.setData(ID_ROLE, layer_id)
                 item.setToolTip(s.error)
                 self.problems.addItem(item)

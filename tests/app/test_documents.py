@@ -168,3 +168,39 @@ def test_opening_a_keras_file_lays_it_out(window):
     xs = [graph.meta(i)["pos"][0] for i in graph.topological_order()]
     assert xs == sorted(xs) and len(set(xs)) == len(xs)
     check_buildable(graph)
+
+
+def test_main_opens_the_window_with_a_file(tmp_path, monkeypatch, qapp):
+    from app import __main__ as entry
+    from app.main_window import WINDOWS
+
+    path = tmp_path / "design.ncd"
+    source = document.Document()
+    source.undo_stack.push(InsertDesignCommand(source.graph, templates.get("perceptron").design()))
+    source.save(str(path))
+    monkeypatch.setattr(type(qapp), "exec", lambda self: 0)
+    assert entry.main([str(path)]) == 0
+    window = WINDOWS.pop()
+    assert window.document.path == str(path) and len(window.document.graph) == 2
+    assert window.pages.currentWidget() is window.view
+    window.close()
+
+
+def test_recovery_files_of_another_running_process_are_not_offered(temporary_settings):
+    import os
+    import subprocess
+    import sys
+
+    from app import settings
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        live = settings.recovery_dir() / f"{other.pid}-abc{document.DESIGN_SUFFIX}"
+        live.write_text("{}")
+        dead = settings.recovery_dir() / f"999999999-def{document.DESIGN_SUFFIX}"
+        dead.write_text("{}")
+        assert document.recovery_files() == [dead]
+    finally:
+        other.kill()
+        other.wait()
+    assert os.getpid() != other.pid
