@@ -3,10 +3,10 @@
 Images are NHWC. An affine resampling is given per sample as a 2×3 matrix ``m`` that sends an output pixel
 (``x`` = column, ``y`` = row) to the input point it reads: ``src_x = m[0,0]·x + m[0,1]·y + m[0,2]`` and
 ``src_y = m[1,0]·x + m[1,1]·y + m[1,2]`` — the first six entries of Keras's ``affine_transform`` transform.
-Bilinear interpolation reads the four pixels around that point, nearest reads the closest one. A tap that falls
-outside the image is read according to ``fill_mode``, applied to its integer index as Keras's NumPy/JAX backends
-do: ``reflect`` (d c b a | a b c d | d c b a), ``wrap`` (a b c d | a b c d), ``nearest`` (a a | a b c d | d d)
-or ``constant`` (the tap reads ``fill_value``).
+Bilinear interpolation reads the four pixels around that point, nearest reads the closest one (index
+``floor(coordinate + 0.5)``). A tap that falls outside the image is read according to ``fill_mode``, applied to
+its integer index as Keras's NumPy/JAX backends do: ``reflect`` (d c b a | a b c d | d c b a), ``wrap``
+(a b c d | a b c d), ``nearest`` (a a | a b c d | d d) or ``constant`` (the tap reads ``fill_value``).
 
 For fixed matrices the output is linear in the input (plus a constant from ``fill_value``), so the gradient is
 the transposed map: every tap's weight scatter-added back onto the pixel it read.
