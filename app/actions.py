@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -36,8 +36,17 @@ def _action(window: "MainWindow", text: str, slot: Callable[[], Any], shortcut: 
     return action
 
 
-def build_menus(w: "MainWindow") -> dict[str, QAction]:
-    """Create every action, put them in menus and a toolbar; returns them by name."""
+MENUS = {
+    "&File": ("new", "new_window", "open", "@recent", None, "save", "save_as", "export_png", None, "close", "quit"),
+    "&Edit": ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all"),
+    "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit", None, "arrange_h", "arrange_v", None),
+    "&Help": ("about",),
+}
+TOOLBAR = ("new", "open", "save", None, "tool_undo", "tool_redo", None, "zoom_in", "zoom_out", "fit", "arrange_h")
+
+
+def create_actions(w: "MainWindow") -> dict[str, QAction]:
+    """Every action of the window, by name, with its platform shortcut."""
     a = {
         "new": _action(w, "&New", w.new_document, Key.New, "Show the start page: templates and recent files"),
         "new_window": _action(w, "New &Window", w.new_window, "Ctrl+Shift+N"),
@@ -61,44 +70,41 @@ def build_menus(w: "MainWindow") -> dict[str, QAction]:
         "arrange_v": _action(w, "Auto-arrange &Top to Bottom", lambda: w.auto_arrange("vertical"),
                              "Ctrl+Shift+L"),
         "about": _action(w, "&About NeuroCanvas", w.about),
+        "tool_undo": _action(w, "Undo", w.undo_group.undo),
+        "tool_redo": _action(w, "Redo", w.undo_group.redo),
     }
     a["delete"].setShortcuts([QKeySequence("Delete"), QKeySequence("Backspace")])
-    a["undo"] = w.undo_group.createUndoAction(w, "&Undo")
+    a["undo"] = w.undo_group.createUndoAction(w, "&Undo")  # its text names the step it undoes
     a["undo"].setShortcuts(QKeySequence.keyBindings(Key.Undo))
     a["redo"] = w.undo_group.createRedoAction(w, "&Redo")
     a["redo"].setShortcuts(QKeySequence.keyBindings(Key.Redo))
-    bar = w.menuBar()
-    file_menu = bar.addMenu("&File")
-    for name in ("new", "new_window", "open"):
-        file_menu.addAction(a[name])
-    w.recent_menu = file_menu.addMenu("Open &Recent")
-    w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
-    file_menu.addSeparator()
-    for name in ("save", "save_as", "export_png"):
-        file_menu.addAction(a[name])
-    file_menu.addSeparator()
-    file_menu.addAction(a["close"])
-    file_menu.addAction(a["quit"])
-    edit_menu = bar.addMenu("&Edit")
-    for name in ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all"):
-        edit_menu.addSeparator() if name is None else edit_menu.addAction(a[name])
-    w.view_menu = bar.addMenu("&View")
-    for name in ("zoom_in", "zoom_out", "zoom_reset", "fit", None, "arrange_h", "arrange_v", None):
-        w.view_menu.addSeparator() if name is None else w.view_menu.addAction(a[name])
-    bar.addMenu("&Help").addAction(a["about"])
-    toolbar = w.addToolBar("Main")
-    toolbar.setObjectName("mainToolbar")
-    toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-    a["tool_undo"] = _action(w, "Undo", w.undo_group.undo)
-    a["tool_redo"] = _action(w, "Redo", w.undo_group.redo)
+    for name, setter in (("tool_undo", w.undo_group.canUndoChanged), ("tool_redo", w.undo_group.canRedoChanged)):
+        a[name].setEnabled(False)
+        setter.connect(a[name].setEnabled)
     a["arrange_h"].setIconText("Arrange")
     for name, file_name in ICON_OF.items():
         a[name].setIcon(icon(file_name))
-    a["tool_undo"].setEnabled(False)
-    a["tool_redo"].setEnabled(False)
-    w.undo_group.canUndoChanged.connect(a["tool_undo"].setEnabled)
-    w.undo_group.canRedoChanged.connect(a["tool_redo"].setEnabled)
-    for name in ("new", "open", "save", None, "tool_undo", "tool_redo", None, "zoom_in", "zoom_out", "fit",
-                 "arrange_h"):
+    return a
+
+
+def build_menus(w: "MainWindow") -> dict[str, QAction]:
+    """Create every action, put them in the menus and the toolbar; returns them by name."""
+    a = create_actions(w)
+    menus = {}
+    for title, names in MENUS.items():
+        menu = menus[title] = w.menuBar().addMenu(title)
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            elif name == "@recent":
+                w.recent_menu = menu.addMenu("Open &Recent")
+                w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+            else:
+                menu.addAction(a[name])
+    w.view_menu = menus["&View"]
+    toolbar = w.addToolBar("Main")
+    toolbar.setObjectName("mainToolbar")
+    toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    for name in TOOLBAR:
         toolbar.addSeparator() if name is None else toolbar.addAction(a[name])
     return a

@@ -83,7 +83,7 @@ def add_after_selection(scene: CanvasScene, type_name: str, fallback_pos: tuple[
     takes_input = registry.get(type_name).max_inputs > 0
     if len(ids) == 1 and takes_input:
         pos = scene.graph.meta(ids[0]).get("pos", (0.0, 0.0))
-        command = AddAfterCommand(scene.graph, type_name, ids[0], (pos[0] + WIDTH + 60, pos[1]))
+        command = AddAfterCommand(scene.graph, type_name, ids[0], (pos[0] + layout.COLUMN_GAP, pos[1]))
         scene.push(command)
         new_id = command.add.layer_id
     else:

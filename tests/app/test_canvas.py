@@ -165,3 +165,30 @@ def test_auto_arrange_is_one_step_and_orders_by_depth(window):
     assert graph.meta(inp)["pos"][0] < graph.meta(dense)["pos"][0]
     window.document.undo_stack.undo()
     assert graph.meta(inp)["pos"] == (500, 500)
+
+
+def test_a_selected_link_can_be_deleted_and_restored(window):
+    inp = add(window, "InputLayer", {"shape": (4,)}, (0, 0))
+    dense = add(window, "Dense", {"units": 3}, (320, 0))
+    window.scene.try_connect(inp, dense)
+    link_item = next(iter(window.scene.links.values()))
+    window.scene.clearSelection()
+    link_item.setSelected(True)
+    window.actions_by_name["delete"].trigger()
+    graph = window.document.graph
+    assert not graph.links and len(graph) == 2
+    window.document.undo_stack.undo()
+    assert len(graph.links) == 1
+
+
+def test_the_wheel_zooms_around_the_mouse(window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    viewport = window.view.viewport()
+    before = window.view.zoom
+    centre = QPointF(viewport.rect().center())
+    wheel = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, 120),
+                        Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    assert window.view.zoom > before
