@@ -38,8 +38,8 @@ def parse_text(param: Param, text: str) -> Any:
         numbers = [float(p) if param.kind == "float" else int(p) for p in parts]
     except ValueError:
         return text  # validation refuses it with the reason
-    if param.kind in ("int", "float") and len(numbers) == 1:
-        return numbers[0]
+    if param.kind in ("int", "float", "ints") and len(numbers) == 1:
+        return numbers[0]  # an ``ints`` parameter repeats a single value (kernel size 5 → 5×5)
     return tuple(numbers)
 
 

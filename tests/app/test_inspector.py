@@ -110,3 +110,15 @@ def test_inspector_shows_shapes_and_follows_selection(window):
     assert "15" in window.inspector.shape_label.text()
     window.scene.clearSelection()
     assert window.inspector.layer_id is None
+
+
+def test_parse_text_reads_tuples_single_values_and_none():
+    from app.inspector import parse_text
+    from core.layers.registry import Param
+
+    kernel = Param("kernel_size", "ints", 3, length=2)
+    assert parse_text(kernel, "5") == 5
+    assert parse_text(kernel, "3x3") == (3, 3) and parse_text(kernel, "(2, 4)") == (2, 4)
+    assert parse_text(Param("seed", "int", None, nullable=True), "") is None
+    assert parse_text(Param("shape", "shape", (1,)), "28, 28, 1") == (28, 28, 1)
+    assert parse_text(Param("rate", "float", 0.1), "0.25") == 0.25
