@@ -207,8 +207,12 @@ def _load(path: str, compile: bool) -> Any:
     try:
         f = h5py.File(path, "r")
     except OSError:
+        with open(path, "rb") as handle:
+            zipped = handle.read(4) == b"PK\x03\x04"
+        hint = (" This is a Keras 3 .keras archive: save the model from Keras with model.save('model.h5') to open "
+                "it here." if zipped else "")
         raise ModelFileError(f"{path}: not an HDF5 file (or a damaged one): a Keras model file (.h5) is "
-                             "needed") from None
+                             f"needed.{hint}") from None
     with f:
         if "model_config" not in f.attrs:
             raise ModelFileError(f"{path}: no model_config: this HDF5 file holds no Keras model (a weights-only "
@@ -253,20 +257,7 @@ def _make_model(graph: Any, name: str, sequential: bool) -> Any:
 def _read_weights(f: Any, path: str, graph: Any, keras_ids: list[str], status: dict) -> dict[str, list]:
     """Weights by layer id, matched as Keras does: by order, over the layers that have weights."""
     import h5py
-    group = f.get("model_weights")
-    if not isinstance(group, h5py.Group):
-        group = f  # Keras 1 kept the layer groups at the root
-    names = read_string_list(group, "layer_names")
-    if names is None:
-        raise ModelFileError(f"{path}: model_weights has no layer_names: the weights cannot be matched to layers")
-    stored = []
-    for name in names:
-        sub = group.get(name)
-        if not isinstance(sub, h5py.Group):
-            raise ModelFileError(f"{path}: the weights of layer '{name}' are missing (model_weights/{name})")
-        weight_names = read_string_list(sub, "weight_names") or []
-        if weight_names:
-            stored.append((name, sub, weight_names))
+    stored = _stored_layers(f, path)
     targets = [(i, graph.layer(i).weight_specs(status[i].input_shapes)) for i in keras_ids]
     targets = [(i, specs) for i, specs in targets if specs]
     if len(stored) != len(targets):
@@ -290,6 +281,26 @@ def _read_weights(f: Any, path: str, graph: Any, keras_ids: list[str], status: d
             arrays.append(read_array(ds, path, where, kinds="f"))
         out[layer_id] = arrays
     return out
+
+
+def _stored_layers(f: Any, path: str) -> list[tuple[str, Any, list[str]]]:
+    """``(group name, group, weight names)`` of every listed layer group that holds weights, in order."""
+    import h5py
+    group = f.get("model_weights")
+    if not isinstance(group, h5py.Group):
+        group = f  # Keras 1 kept the layer groups at the root
+    names = read_string_list(group, "layer_names")
+    if names is None:
+        raise ModelFileError(f"{path}: model_weights has no layer_names: the weights cannot be matched to layers")
+    stored = []
+    for name in names:
+        sub = group.get(name)
+        if not isinstance(sub, h5py.Group):
+            raise ModelFileError(f"{path}: the weights of layer '{name}' are missing (model_weights/{name})")
+        weight_names = read_string_list(sub, "weight_names") or []
+        if weight_names:
+            stored.append((name, sub, weight_names))
+    return stored
 
 
 def _set_weights(model: Any, weights: dict[str, list]) -> None:

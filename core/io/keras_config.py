@@ -29,14 +29,13 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "data_format": _OFF, "dilation_rate": "ones", "groups": (1,), "synchronized": _OFF, "renorm": _OFF,
     "renorm_clipping": _OFF, "renorm_momentum": _ANY, "virtual_batch_size": _OFF, "adjustment": _OFF,
     "fused": _ANY, "implementation": _ANY, "seed": _ANY, "unit_forget_bias": _ANY, "keepdims": _OFF,
-    "reset_after": (True,), "use_cudnn": _ANY, "bias_initializer": _ANY,
+    "reset_after": (True,), "use_cudnn": _ANY,
 }
 CONSTRAINT_SUFFIXES = ("_constraint",)
 REGULARIZER_SUFFIX = "_regularizer"
 _RANDOM_INIT_DEFAULTS = {"seed": _ANY, "input_axes": (None,), "output_axes": (None,), "gain": (1.0, 1),
                          "mean": (0.0, 0), "stddev": (0.05,), "minval": (-0.05,), "maxval": (0.05,),
                          "dtype": _ANY}
-KERAS_OPTIMIZERS = {"SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW", "Ftrl", "Lion"}
 
 
 class Unsupported(Exception):

@@ -72,6 +72,25 @@ def test_keras2_hard_sigmoid_is_tf2_formula_and_keras3_is_keras3(tmp_path):
         assert load_model(path).get_layer("dense").config["activation"] == expected
 
 
+def test_keras2_sequential_without_input_layer(tmp_path):
+    path = _copy("keras2_mlp.h5", tmp_path)
+    config = _config(path)
+    first = config["config"]["layers"].pop(0)
+    config["config"]["layers"][0]["config"]["batch_input_shape"] = first["config"]["batch_input_shape"]
+    _set_config(path, config)
+    io = np.load(FIXTURES / "keras2_mlp_io.npz")
+    np.testing.assert_allclose(load_model(path).predict(io["x"]), io["y"], atol=1e-5)
+
+
+def test_keras_archive_gets_a_hint(tmp_path):
+    import zipfile
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", "{}")
+    with pytest.raises(ModelFileError, match=r"\.keras archive"):
+        load_model(path)
+
+
 def test_keras_training_config_compiles_the_model(tmp_path):
     path = _copy("keras2_mlp.h5", tmp_path)
     training = {"loss": "categorical_crossentropy",
