@@ -10,6 +10,7 @@ import importlib.util
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -21,6 +22,7 @@ from core.graph import Graph
 
 AUTOSAVE_MS = 3 * 60 * 1000
 DESIGN_SUFFIX = ".ncd"
+H5_SUFFIXES = (".h5", ".hdf5")
 
 
 def h5_available() -> bool:
@@ -33,9 +35,11 @@ class Document(QObject):
 
     changed = Signal()
 
-    def __init__(self, graph: Graph | None = None, path: str | None = None, parent: QObject | None = None):
+    def __init__(self, graph: Graph | None = None, path: str | None = None, parent: QObject | None = None,
+                 model: Any = None):
         super().__init__(parent)
-        self.graph = graph or Graph()
+        self.graph = model.graph if model is not None else (graph or Graph())
+        self._model = model
         self.undo_stack = QUndoStack(self)
         self.path = path
         self._extra_modified = False
@@ -60,6 +64,17 @@ class Document(QObject):
         self.changed.emit()
 
     @property
+    def model(self) -> Any:
+        """The ``core.api.Model`` of this design (weights, training state), created on first use.
+
+        A model read from an ``.h5`` file keeps its trained weights and history until the design changes.
+        """
+        if self._model is None:
+            from core.api import Model
+            self._model = Model.from_graph(self.graph)
+        return self._model
+
+    @property
     def title(self) -> str:
         return Path(self.path).name if self.path else "Untitled"
 
@@ -67,18 +82,22 @@ class Document(QObject):
     @classmethod
     def open(cls, path: str, parent: QObject | None = None) -> "Document":
         """Read a design (``.h5`` or ``.ncd``); a file without canvas positions is laid out automatically."""
-        graph = read_graph(path)
+        model = read_model(path)
+        graph = model.graph
         if any("pos" not in graph.meta(i) for i in graph.layer_ids):
             for layer_id, pos in layout.arrange(graph).items():
                 graph.set_meta(layer_id, pos=pos)
-        return cls(graph, path, parent)
+        return cls(path=path, parent=parent, model=model)
 
     def save(self, path: str | None = None) -> None:
         """Write the design to ``path`` (or its current file) and mark it unmodified."""
         path = path or self.path
         if not path:
             raise ModelFileError("the design has no file yet: use Save As")
-        write_graph(self.graph, path)
+        if path.lower().endswith(H5_SUFFIXES):
+            save_h5(self.model, path)
+        else:
+            write_design(self.graph, path)
         self.path = path
         self._extra_modified = False
         self.undo_stack.setClean()
@@ -106,32 +125,35 @@ class Document(QObject):
         self.discard_recovery()
 
 
-def read_graph(path: str) -> Graph:
-    """The graph stored in ``path``: a Keras ``.h5`` model file or a JSON design."""
-    if path.lower().endswith((".h5", ".keras", ".hdf5")):
+def read_model(path: str) -> Any:
+    """The model stored in ``path``: a Keras ``.h5`` model file (with its weights) or a JSON design."""
+    from core.api import Model
+
+    if path.lower().endswith(H5_SUFFIXES):
         if not h5_available():
             raise ModelFileError("reading .h5 model files is not available in this installation")
         from core.io.h5 import load_model
-        return load_model(path).graph
+        return load_model(path)
     try:
         data = design_mod.from_json(Path(path).read_text(encoding="utf-8"))
         graph = Graph()
         design_mod.add_design(graph, data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelFileError(f"cannot read {path}: {exc}") from exc
-    return graph
+    return Model.from_graph(graph)
 
 
-def write_graph(graph: Graph, path: str) -> None:
-    """Write ``graph`` to ``path`` as ``.h5`` (Keras-compatible, with canvas positions) or as a JSON design."""
-    if path.lower().endswith((".h5", ".hdf5")):
-        if not h5_available():
-            raise ModelFileError("writing .h5 model files is not available in this installation: "
-                                 f"save as {DESIGN_SUFFIX} instead")
-        from core.api import Model
-        from core.io.h5 import save_model
-        save_model(Model.from_graph(graph), path)
-        return
+def save_h5(model: Any, path: str) -> None:
+    """Write a Keras-compatible ``.h5`` file (weights, canvas positions and training state included)."""
+    if not h5_available():
+        raise ModelFileError(f"writing .h5 model files is not available in this installation: save as "
+                             f"{DESIGN_SUFFIX} instead")
+    from core.io.h5 import save_model
+    save_model(model, path)
+
+
+def write_design(graph: Graph, path: str) -> None:
+    """Write ``graph`` as a JSON design (layers, configs, links and canvas positions; no weights)."""
     try:
         Path(path).write_text(design_mod.to_json(design_mod.snapshot(graph)), encoding="utf-8")
     except OSError as exc:

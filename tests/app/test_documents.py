@@ -204,3 +204,19 @@ def test_recovery_files_of_another_running_process_are_not_offered(temporary_set
         other.kill()
         other.wait()
     assert os.getpid() != other.pid
+
+
+def test_weights_of_an_opened_model_survive_saving(window, tmp_path):
+    from pathlib import Path
+
+    import numpy as np
+
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "keras2_mlp.h5"
+    assert window.open_file(str(source))
+    before = window.document.model.get_weights()
+    target = str(tmp_path / "copy.h5")
+    window.document.save(target)
+    reopened = document.Document.open(target)
+    after = reopened.model.get_weights()
+    assert len(before) == len(after) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
