@@ -232,6 +232,7 @@ def _load(path: str, compile: bool) -> Any:
             h5_state.restore(model, ours, compile)
         elif compile and "training_config" in f.attrs:
             _compile_from_keras(model, path, read_text(f.attrs["training_config"]))
+            h5_state.restore_keras_optimizer(f, model, keras_ids)
     return model
 
 

@@ -176,3 +176,38 @@ def _history(data: dict[str, Any]) -> Any:
     if batches:
         history.batches = [BatchEnd(**b) if isinstance(b, dict) else b for b in batches]
     return history
+
+
+def restore_keras_optimizer(f: Any, model: Any, keras_ids: list[str]) -> bool:
+    """The optimiser state of a file written by Keras 3 (``<opt>/iteration`` and one ``<opt>/<var>_<slot>``
+    per trainable weight and slot), all or nothing: True when restored, False when it does not match (the
+    optimiser then starts fresh, which is what Keras itself does with a state it cannot load)."""
+    import h5py
+
+    from core.io.h5 import read_array, read_string_list
+    group, optimizer, network = f.get("optimizer_weights"), model.optimizer, model.network
+    if not isinstance(group, h5py.Group) or optimizer is None:
+        return False
+    names = read_string_list(group, "weight_names") or []
+    ours = [(i, k) for i in network.order for k, s in enumerate(network.specs[i]) if s.trainable]
+    theirs = [(i, k) for i in keras_ids for k, s in enumerate(network.specs[i]) if s.trainable]
+    iteration = [n for n in names if n.rsplit("/", 1)[-1] in ("iteration", "iterations")]
+    per_slot = {slot: [n for n in names if n.endswith("_" + slot)] for slot in optimizer.slot_names}
+    if len(iteration) != 1 or any(len(v) != len(theirs) for v in per_slot.values()):
+        return False
+    values: dict[tuple[str, int], list[np.ndarray]] = {key: [] for key in theirs}
+    for slot in optimizer.slot_names:
+        for key, name in zip(theirs, per_slot[slot]):
+            ds = group.get(name)
+            weight = network.weights[key[0]][key[1]]
+            if not isinstance(ds, h5py.Dataset) or tuple(ds.shape) != weight.shape:
+                return False
+            values[key].append(read_array(ds, f.filename, f"optimizer_weights/{name}", kinds="f"))
+    ds = group.get(iteration[0])
+    if not isinstance(ds, h5py.Dataset) or ds.shape != ():
+        return False
+    steps = int(read_array(ds, f.filename, f"optimizer_weights/{iteration[0]}"))
+    if steps < 0:
+        return False
+    optimizer.set_state({"iterations": steps, "slots": [values[key] for key in ours]})
+    return True

@@ -59,8 +59,25 @@ def test_fixtures_are_present():
 def test_keras_fixture_reproduces_keras_output(path):
     io = np.load(path.with_name(path.stem + "_io.npz"))
     model = load_model(path)
-    assert isinstance(model, Sequential)
+    assert isinstance(model, Sequential) == (_config(path)["class_name"] == "Sequential")
     np.testing.assert_allclose(model.predict(io["x"]), io["y"], atol=1e-5)
+
+
+def test_keras3_functional_file_restores_compile_and_optimizer_state():
+    """keras3_functional.h5 was written by Keras 3.15.1 (torch) after two epochs of Adam."""
+    path = FIXTURES / "keras3_functional.h5"
+    model = load_model(path)
+    assert type(model) is Model and model.loss.name == "categorical_crossentropy"
+    state = model.optimizer.get_state()
+    assert state["iterations"] == 8
+    network = model.network
+    trainable = [(i, s.name) for i in network.order for s in network.specs[i] if s.trainable]
+    assert len(state["slots"]) == len(trainable) == 10
+    with h5py.File(path, "r") as f:
+        for (layer_id, weight), slots in zip(trainable, state["slots"]):
+            name = network.layers[layer_id].name
+            for slot, value in zip(("momentum", "velocity"), slots):
+                np.testing.assert_array_equal(value, f[f"optimizer_weights/adam/{name}_{weight}_{slot}"][()])
 
 
 def test_keras2_hard_sigmoid_is_tf2_formula_and_keras3_is_keras3(tmp_path):
