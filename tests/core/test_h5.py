@@ -263,6 +263,30 @@ def test_round_trip_keeps_everything_and_training_continues_identically(tmp_path
         np.testing.assert_array_equal(a, b)
 
 
+def test_round_trip_keeps_preprocessing_dataset_reference_and_batch_history(tmp_path):
+    from core.data.preprocessing import Preprocessing, Standardizer
+    from core.training import Callback
+    model, x, y = _trained_mlp()
+
+    class Batches(Callback):
+        records: list = []
+
+        def on_batch_end(self, record):
+            self.records.append(record)
+
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[Batches()])
+    model.history.batches = list(Batches.records)
+    model.preprocessing = Preprocessing([Standardizer().fit(x)], class_names=["a", "b", "c"])
+    model.dataset_info = {"name": "blobs", "source": "samples/blobs.csv", "samples": 48}
+    path = tmp_path / "model.h5"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.history.batches == model.history.batches and len(loaded.history.batches) == 3
+    assert loaded.preprocessing.to_dict() == model.preprocessing.to_dict()
+    np.testing.assert_allclose(loaded.preprocessing.apply(x), model.preprocessing.apply(x))
+    assert loaded.dataset_info == model.dataset_info
+
+
 def test_written_file_is_in_the_style_keras2_keras3_and_netron_open(tmp_path):
     model, _, _ = _trained_mlp()
     path = tmp_path / "model.h5"
