@@ -73,13 +73,17 @@ def insert(scene: CanvasScene, design: dict, text: str) -> list[str]:
         return []
     command = InsertDesignCommand(scene.graph, design, (PASTE_OFFSET, PASTE_OFFSET), text)
     scene.push(command)
+    if scene.locked:
+        return []
     scene.select_layers(command.new_ids)
     return command.new_ids
 
 
-def add_after_selection(scene: CanvasScene, type_name: str, fallback_pos: tuple[float, float]) -> str:
+def add_after_selection(scene: CanvasScene, type_name: str, fallback_pos: tuple[float, float]) -> str | None:
     """Add ``type_name`` to the right of the selected layer, connected to it (or at ``fallback_pos``)."""
     ids = scene.selected_layer_ids()
+    if not scene.editable():
+        return None
     takes_input = registry.get(type_name).max_inputs > 0
     if len(ids) == 1 and takes_input:
         pos = scene.graph.meta(ids[0]).get("pos", (0.0, 0.0))

@@ -199,6 +199,18 @@ class MainWindow(QMainWindow):
                 return
         QApplication.quit()
 
+    def set_design_locked(self, locked: bool) -> None:
+        """Lock the design while it trains: no edits from the canvas, library, inspector or Edit menu."""
+        self.scene.set_locked(locked)
+        self.palette.setEnabled(not locked)
+        self.inspector.setEnabled(not locked)
+        self.history.setEnabled(not locked)
+        for name in ("cut", "paste", "duplicate", "delete", "undo", "redo", "tool_undo", "tool_redo", "arrange_h",
+                     "arrange_v", "new", "open"):
+            self.actions_by_name[name].setEnabled(not locked)
+        if not locked:
+            self.undo_group.setActiveStack(self.document.undo_stack)  # re-enables undo/redo as they apply
+
     # -- window state --------------------------------------------------------------------------------------
     def _save_state(self) -> None:
         store = settings.settings()
@@ -281,8 +293,9 @@ class MainWindow(QMainWindow):
     def _on_palette_layer_activated(self, type_name: str) -> None:
         self.show_canvas()
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        editing.add_after_selection(self.scene, type_name, (centre.x(), centre.y()))
-        self.view.ensureVisible(self.scene.items_by_id[self.scene.selected_layer_ids()[0]])
+        new_id = editing.add_after_selection(self.scene, type_name, (centre.x(), centre.y()))
+        if new_id is not None:
+            self.view.ensureVisible(self.scene.items_by_id[new_id])
 
     def _on_problem_activated(self, item: QListWidgetItem) -> None:
         layer_id = item.data(ID_ROLE)

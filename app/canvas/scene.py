@@ -36,6 +36,7 @@ class CanvasScene(QGraphicsScene):
         self._subscriptions: list[tuple[Any, Any]] = []
         self._link_drag: NewLinkInteraction | None = None
         self._moves = MoveTracker(self)
+        self.locked = False
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(0)
@@ -75,6 +76,7 @@ class CanvasScene(QGraphicsScene):
 
     def _on_graph_layer_added(self, layer_id: str) -> None:
         item = LayerItem(layer_id)
+        item.setFlag(LayerItem.ItemIsMovable, not self.locked)
         item.set_layer(self.graph.layer(layer_id))
         pos = self.graph.meta(layer_id).get("pos", (0.0, 0.0))
         item.setPos(float(pos[0]), float(pos[1]))
@@ -161,17 +163,35 @@ class CanvasScene(QGraphicsScene):
                 self.items_by_id[layer_id].setSelected(True)
 
     def push(self, command: QUndoCommand) -> None:
-        self.undo_stack.push(command)
+        """Apply an edit as an undo step; refused (with a message) while the design is locked."""
+        if self.editable():
+            self.undo_stack.push(command)
 
-    def add_layer(self, type_name: str, pos: QPointF) -> str:
+    def editable(self) -> bool:
+        """False, with the reason emitted, while the design is locked."""
+        if self.locked:
+            self.connection_refused.emit("the design is locked while the network trains: stop training to edit it")
+        return not self.locked
+
+    def set_locked(self, locked: bool) -> None:
+        """Lock the design (blocks cannot be moved, linked or edited), e.g. while it trains."""
+        self.locked = locked
+        for item in self.items_by_id.values():
+            item.setFlag(LayerItem.ItemIsMovable, not locked)
+
+    def add_layer(self, type_name: str, pos: QPointF) -> str | None:
         """Add a layer centred at ``pos`` (a drop from the library); returns its id."""
         command = AddLayerCommand(self.graph, type_name, pos=(pos.x() - WIDTH / 2, pos.y() - HEIGHT / 2))
         self.push(command)
+        if command.layer_id is None:
+            return None
         self.select_layers([command.layer_id])
         return command.layer_id
 
     def try_connect(self, source: str, target: str) -> bool:
         """Link two layers, or emit ``connection_refused`` with the graph's reason; returns whether linked."""
+        if not self.editable():
+            return False
         try:
             self.graph.check_connect(source, target)
         except NeuroCanvasError as exc:
@@ -183,7 +203,7 @@ class CanvasScene(QGraphicsScene):
     # -- mouse ---------------------------------------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         port = next((i for i in self.items(event.scenePos()) if isinstance(i, PortItem) and i.isVisible()), None)
-        if port is not None and event.button() == Qt.LeftButton:
+        if port is not None and event.button() == Qt.LeftButton and not self.locked:
             self._link_drag = NewLinkInteraction(self, port)
             event.accept()
             return

@@ -192,3 +192,20 @@ def test_the_wheel_zooms_around_the_mouse(window):
                         Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
     QApplication.sendEvent(viewport, wheel)
     assert window.view.zoom > before
+
+
+def test_a_locked_design_refuses_edits(window, qtbot):
+    inp = add(window, "InputLayer", {"shape": (4,)}, (0, 0))
+    dense = add(window, "Dense", {"units": 3}, (320, 0))
+    window.set_design_locked(True)
+    graph, stack = window.document.graph, window.document.undo_stack
+    steps = stack.count()
+    assert not window.scene.try_connect(inp, dense) and not graph.links
+    assert "locked" in window.last_message
+    window.scene.select_layers([inp])
+    window.actions_by_name["delete"].trigger()
+    window.palette.layer_activated.emit("Dense")
+    assert len(graph) == 2 and stack.count() == steps
+    assert not window.inspector.isEnabled() and not window.actions_by_name["delete"].isEnabled()
+    window.set_design_locked(False)
+    assert window.scene.try_connect(inp, dense) and window.actions_by_name["undo"].isEnabled()
