@@ -1,0 +1,19 @@
+"""Data for training: the Dataset object, built-in samples with starter networks, loaders for the user's own
+files, fitted preprocessing and per-batch image augmentation. GUI-free; used by the API, the CLI and the GUI."""
+
+from core.data.augment import Augmentation, augmented_batches, preview_grid
+from core.data.dataset import TASKS, Dataset, Splits
+from core.data.errors import DataError
+from core.data.loaders import hdf5_arrays, load_hdf5, load_idx, load_image_folder, load_npy, load_npz, read_idx
+from core.data.preprocessing import (LabelEncoder, MinMaxScaler, Preprocessing, Standardizer, make_scaler,
+                                     one_hot)
+from core.data.samples import list_samples, load_sample, sample_names, starter, train_starter
+from core.data.sources import H5Array, IndexedView, NpyFile
+from core.data.stream import fit_streaming
+from core.data.tabular import load_csv
+
+__all__ = ["TASKS", "Augmentation", "DataError", "Dataset", "H5Array", "IndexedView", "LabelEncoder",
+           "MinMaxScaler", "NpyFile", "Preprocessing", "Splits", "Standardizer", "augmented_batches",
+           "fit_streaming", "hdf5_arrays", "list_samples", "load_csv", "load_hdf5", "load_idx",
+           "load_image_folder", "load_npy", "load_npz", "load_sample", "make_scaler", "one_hot", "preview_grid",
+           "read_idx", "sample_names", "starter", "train_starter"]
