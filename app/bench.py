@@ -57,7 +57,16 @@ def measure(window, app, runs: int = 40) -> dict[str, float]:
         results[f"move, {label}"] = _median_ms(move, repaint, runs)
         results[f"zoom, {label}"] = _median_ms(zoom, repaint, runs)
     item.setPos(origin)
+    results["edit one parameter, shape inference and redraw"] = _median_ms(
+        lambda i: _edit(window, 32 + i % 2), lambda: (window.scene.refresh_status(), repaint()), 10)
     return results
+
+
+def _edit(window, units: int) -> None:
+    from app.commands import SetConfigCommand
+
+    graph = window.document.graph
+    window.document.undo_stack.push(SetConfigCommand(graph, graph.layer_ids[1], {"units": units}))
 
 
 def main(argv: list[str] | None = None) -> int:

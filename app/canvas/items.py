@@ -110,6 +110,7 @@ class LayerItem(QGraphicsItem):
         self.error: str | None = None
         self.colour = QColor(CATEGORY_COLOURS["Core"])
         self._lines: list[str] = []
+        self._status_key: tuple | None = ()
 
     def set_layer(self, layer: Any) -> None:
         """Show a layer's name, type and key parameters."""
@@ -120,6 +121,10 @@ class LayerItem(QGraphicsItem):
 
     def set_status(self, status: LayerStatus | None) -> None:
         """Show the result of shape inference: output shape and parameter count, or the error."""
+        key = None if status is None else (status.output_shape, status.error, status.params, self.name)
+        if key is not None and key == self._status_key:
+            return
+        self._status_key = key
         if status is None:
             self.shape_text, self.params_text, self.error = "", "", None
         else:
@@ -205,6 +210,8 @@ class LinkItem(QGraphicsPathItem):
         self.adjust()
 
     def set_shape_text(self, text: str, ok: bool = True) -> None:
+        if text == self.label.text() and self.label.brush().color().name() == ("#1f5f9f" if ok else "#d62728"):
+            return
         self.label.setText(text)
         self.label.setBrush(QBrush(QColor("#1f5f9f" if ok else "#d62728")))
         self._place_label()
