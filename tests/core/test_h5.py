@@ -173,6 +173,22 @@ def test_string_list_chunking_round_trip(tmp_path):
         assert read_string_list(f, "layer_names") == names and read_string_list(f, "weight_names") == []
 
 
+def test_keras_regularizers_and_initializers_are_mapped(tmp_path):
+    path = _copy("keras2_mlp.h5", tmp_path)
+    config = _config(path)
+    dense = config["config"]["layers"][1]["config"]
+    dense["kernel_regularizer"] = {"class_name": "L2", "config": {"l2": 0.001}}
+    dense["bias_initializer"] = "he_normal"
+    _set_config(path, config)
+    layer = load_model(path).get_layer("dense")
+    assert layer.config["kernel_regularizer"] == {"l1": 0.0, "l2": 0.001}
+    assert layer.config["bias_initializer"] == "he_normal"
+    dense["kernel_initializer"] = {"class_name": "RandomNormal", "config": {"stddev": 0.01}}
+    _set_config(path, config)
+    with pytest.raises(ModelFileError, match="RandomNormal with stddev=0.01"):
+        load_model(path)
+
+
 # -- refusals --------------------------------------------------------------------------------------------------
 def test_unsupported_layers_are_listed_in_one_error(tmp_path):
     path = _copy("keras3_mlp.h5", tmp_path)
