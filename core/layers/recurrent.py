@@ -155,8 +155,8 @@ class GRU(_Recurrent):
 
     Gates z, r, h on the last axis: ``z = σ(x·Kz + h·Rz)``, ``r = σ(x·Kr + h·Rr)``,
     ``h̃ = tanh(x·Kh + r·(h·Rh))`` (``reset_after``, Keras's default; otherwise ``tanh(x·Kh + (r·h)·Rh)``),
-    ``h = z·h_prev + (1 − z)·h̃``. Weights: kernel ``(features, 3·units)``, recurrent_kernel ``(units, 3·units)``,
-    bias ``(2, 3·units)`` (input and recurrent bias) with ``reset_after``, else ``(3·units,)``.
+    ``h = z·h_prev + (1 − z)·h̃``. Weights: kernel ``(features, 3·units)``, recurrent_kernel
+    ``(units, 3·units)``, bias ``(2, 3·units)`` (input and recurrent bias) with ``reset_after``, else ``(3·units,)``.
     """
 
     kernel_name = "gru"
