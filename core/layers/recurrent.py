@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from core import activations
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
@@ -181,3 +183,112 @@ class GRU(_Recurrent):
                 ({"units": 2, "return_sequences": True, "reset_after": False, "go_backwards": True}, [(3, 2)]),
                 ({"units": 2, "use_bias": False}, [(3, 2)]),
                 ({"units": 2, "use_bias": False, "reset_after": False}, [(3, 2)])]
+
+
+@register
+class ConvLSTM2D(Layer):
+    """LSTM whose input and recurrent transformations are 2-D convolutions: it keeps a spatial state, for
+    sequences of images (video frames, radar maps). Input ``(None, time steps, height, width, channels)``; output
+    ``(None, height', width', filters)`` (last state) or ``(None, time steps, height', width', filters)`` with
+    ``return_sequences``.
+
+    Gates i, f, c, o as in LSTM, with ``z = conv(x_t, kernel) + conv(h, recurrent_kernel) + bias``; the input
+    convolution uses the layer's strides, padding and dilation, the recurrent one stride 1 and ``same``. Weights:
+    kernel ``(kh, kw, channels, 4·filters)``, recurrent_kernel ``(kh, kw, filters, 4·filters)``, bias
+    ``(4·filters,)``.
+    """
+
+    category = "Recurrent"
+    params = (
+        Param("filters", "int", 1, "number of state channels (feature maps)", min=1, max=100_000),
+        Param("kernel_size", "ints", 3, "size of the convolution window", min=1, max=1000, length=2),
+        Param("strides", "ints", 1, "step between windows of the input convolution", min=1, max=1000, length=2),
+        Param("padding", "choice", "valid", "padding of the input convolution ('same' keeps ceil(size / strides))",
+              choices=("valid", "same")),
+        Param("dilation_rate", "ints", 1, "spacing between kernel taps of the input convolution", min=1, max=1000,
+              length=2),
+        ACTIVATION, RECURRENT_ACTIVATION, USE_BIAS, KERNEL_INIT, RECURRENT_INIT, BIAS_INIT, UNIT_FORGET_BIAS,
+        *REGULARIZERS, RETURN_SEQUENCES, GO_BACKWARDS,
+    )
+
+    def output_shape(self, input_shapes):
+        from core.layers.conv import check_window_fits, conv_length
+        shape, cfg = input_shapes[0], self.config
+        if len(shape) != 4:
+            fix = (f"add a Reshape to (steps, height, width, channels), e.g. (1, {', '.join(map(str, shape))})"
+                   if len(shape) == 3 else "add a Reshape to (steps, height, width, channels) before it")
+            raise self.shape_error(f"ConvLSTM2D expects sequences of images (None, time steps, height, width, "
+                                   f"channels) but gets {_fmt(shape)}: {fix}")
+        if max(cfg["strides"]) > 1 and max(cfg["dilation_rate"]) > 1:
+            raise self.shape_error("strides > 1 together with dilation_rate > 1 is not supported (nor by Keras): "
+                                   "set one of them to 1")
+        check_window_fits(self, shape[1:], cfg["kernel_size"], cfg["dilation_rate"], cfg["padding"], "the kernel",
+                          "a smaller kernel_size")
+        hw = tuple(conv_length(n, k, s, d, cfg["padding"]) for n, k, s, d in
+                   zip(shape[1:3], cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"]))
+        out = hw + (cfg["filters"],)
+        return (shape[0],) + out if cfg["return_sequences"] else out
+
+    def weight_specs(self, input_shapes):
+        cfg = self.config
+        kh, kw = cfg["kernel_size"]
+        f4 = 4 * cfg["filters"]
+        specs = [WeightSpec("kernel", (kh, kw, input_shapes[0][-1], f4), cfg["kernel_initializer"],
+                            regularizer=cfg["kernel_regularizer"]),
+                 WeightSpec("recurrent_kernel", (kh, kw, cfg["filters"], f4), cfg["recurrent_initializer"],
+                            regularizer=cfg["recurrent_regularizer"])]
+        if cfg["use_bias"]:
+            specs.append(WeightSpec("bias", (f4,), cfg["bias_initializer"], regularizer=cfg["bias_regularizer"]))
+        return specs
+
+    def _acts(self):
+        return activations.code(self.config["activation"]), activations.code(self.config["recurrent_activation"])
+
+    def forward(self, ctx, inputs, weights):
+        cfg = self.config
+        x = inputs[0]
+        xs = x[:, ::-1] if cfg["go_backwards"] else x
+        steps, n = x.shape[1], x.shape[0]
+        xt = np.ascontiguousarray(np.swapaxes(xs, 0, 1)).reshape((steps * n,) + x.shape[2:])
+        bias = weights[2] if cfg["use_bias"] else None
+        xz = ctx.k.conv2d_forward(xt, weights[0], bias, cfg["strides"], cfg["padding"], cfg["dilation_rate"])
+        xz = xz.reshape((steps, n) + xz.shape[1:])
+        h = np.zeros(xz.shape[1:-1] + (cfg["filters"],), x.dtype)
+        c = np.zeros_like(h)
+        hs, states = [h], []
+        for t in range(steps):
+            z = xz[t] + ctx.k.conv2d_forward(h, weights[1], None, (1, 1), "same", (1, 1))
+            h, c, state = ctx.k.lstm_cell_forward(z, c, *self._acts())
+            hs.append(h)
+            states.append(state)
+        out = np.ascontiguousarray(np.stack(hs[1:], axis=1)) if cfg["return_sequences"] else h
+        return out, (xt, hs, states, x.shape)
+
+    def backward(self, ctx, dout, cache, weights, need_dx):
+        cfg = self.config
+        xt, hs, states, x_shape = cache
+        steps = len(states)
+        dh = np.zeros_like(hs[0])
+        dc = np.zeros_like(hs[0])
+        drec = np.zeros_like(weights[1])
+        dzs = [None] * steps
+        for t in reversed(range(steps)):
+            d = dh + (dout[:, t] if cfg["return_sequences"] else (dout if t == steps - 1 else 0))
+            dz, dc = ctx.k.lstm_cell_backward(d, dc, states[t], *self._acts())
+            dzs[t] = dz
+            dh, drec_t, _ = ctx.k.conv2d_backward(hs[t], weights[1], dz, (1, 1), "same", (1, 1), t > 0)
+            drec += drec_t
+        dz_all = np.concatenate(dzs, axis=0)
+        dx, dk, db = ctx.k.conv2d_backward(xt, weights[0], dz_all, cfg["strides"], cfg["padding"],
+                                           cfg["dilation_rate"], need_dx)
+        if dx is not None:
+            dx = np.swapaxes(dx.reshape((steps, x_shape[0]) + x_shape[2:]), 0, 1)
+            dx = np.ascontiguousarray(dx[:, ::-1] if cfg["go_backwards"] else dx)
+        return [dx], ([dk, drec, db] if cfg["use_bias"] else [dk, drec])
+
+    @classmethod
+    def examples(cls):
+        return [({"filters": 2, "kernel_size": 2}, [(3, 4, 4, 1)]),
+                ({"filters": 2, "kernel_size": 3, "padding": "same", "strides": 2, "return_sequences": True,
+                  "go_backwards": True}, [(3, 5, 4, 2)]),
+                ({"filters": 1, "kernel_size": (2, 3), "dilation_rate": 2, "use_bias": False}, [(2, 5, 6, 1)])]

@@ -134,3 +134,29 @@ def test_lstm_learns_which_half_of_the_sequence_is_larger():
     history = model.fit(x, labels, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.6 * history.history["loss"][0]
     assert history.history["accuracy"][-1] > 0.8
+
+
+@pytest.mark.parametrize("backend", ["cpu", "reference"])
+def test_conv_lstm_with_1x1_kernels_is_an_lstm_per_pixel(backend):
+    """A 1×1 ConvLSTM2D applies one LSTM to every pixel's sequence independently."""
+    lstm = core.LSTM(3, return_sequences=True, go_backwards=True)
+    x, ws = _case(lstm, shape=(2, 4, 5))
+    conv = core.ConvLSTM2D(3, 1, return_sequences=True, go_backwards=True)
+    images = np.ascontiguousarray(np.stack([x, x[::-1]], axis=2).reshape(2, 4, 2, 1, 5))  # 2×1 pixels
+    conv_ws = [ws[0].reshape(1, 1, 5, 12), ws[1].reshape(1, 1, 3, 12), ws[2]]
+    got = _run(conv, images, conv_ws, backend)
+    assert got.shape == (2, 4, 2, 1, 3) == (2,) + conv.output_shape([(4, 2, 1, 5)])
+    np.testing.assert_allclose(got[:, :, 0, 0], _run(lstm, x, ws, backend), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[:, :, 1, 0], _run(lstm, x[::-1].copy(), ws, backend), rtol=1e-5, atol=1e-6)
+
+
+def test_conv_lstm_shapes_and_errors():
+    layer = core.ConvLSTM2D(4, 3, name="clstm")
+    assert layer.output_shape([(5, 10, 8, 2)]) == (8, 6, 4)
+    assert core.ConvLSTM2D(4, 3, strides=2, padding="same", return_sequences=True).output_shape(
+        [(5, 10, 8, 2)]) == (5, 5, 4, 4)
+    assert [s.shape for s in layer.weight_specs([(5, 10, 8, 2)])] == [(3, 3, 2, 16), (3, 3, 4, 16), (16,)]
+    with pytest.raises(ShapeError, match=r"ConvLSTM2D 'clstm'.*\(None, 28, 28, 1\).*\(1, 28, 28, 1\)"):
+        layer.output_shape([(28, 28, 1)])
+    with pytest.raises(ShapeError, match="larger than the input"):
+        layer.output_shape([(5, 2, 8, 2)])
