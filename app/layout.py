@@ -6,6 +6,7 @@ from core.graph import Graph
 
 COLUMN_GAP = 290.0
 ROW_GAP = 150.0
+VERTICAL_GAP = 190.0
 
 
 def ranks(graph: Graph) -> dict[str, int]:
@@ -37,7 +38,7 @@ def arrange(graph: Graph, direction: str = "horizontal") -> dict[str, tuple[floa
             index[layer_id] = row
             along, across = depth * COLUMN_GAP, (row - (len(column) - 1) / 2) * ROW_GAP
             if direction == "vertical":
-                positions[layer_id] = (across * 1.6, along * 0.5)
+                positions[layer_id] = (across * 1.6, depth * VERTICAL_GAP)
             else:
                 positions[layer_id] = (along, across)
     return positions
@@ -46,3 +47,14 @@ def arrange(graph: Graph, direction: str = "horizontal") -> dict[str, tuple[floa
 def _barycentre(graph: Graph, layer_id: str, index: dict[str, float]) -> float:
     rows = [index[s] for s in graph.inputs_of(layer_id) if s in index]
     return sum(rows) / len(rows) if rows else 0.0
+
+
+def direction_of(graph: Graph) -> str:
+    """``"vertical"`` when most links point downwards more than sideways on the canvas, else ``"horizontal"``."""
+    votes = 0
+    for link in graph.links:
+        a = graph.meta(link.source).get("pos", (0.0, 0.0))
+        b = graph.meta(link.target).get("pos", (0.0, 0.0))
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        votes += 1 if dy > abs(dx) else -1
+    return "vertical" if votes > 0 else "horizontal"

@@ -16,6 +16,8 @@ from core.shapes import LayerStatus, format_shape
 
 WIDTH, HEIGHT, PORT_R = 190.0, 104.0, 6.0
 LINE_H = 19.0
+SKIP_LIFT = 190.0  # links spanning a block in the same row or column arc around it by this much
+SKIP_SPAN = {"horizontal": 1.5 * (WIDTH + 100), "vertical": 1.5 * (HEIGHT + 86)}
 CATEGORY_COLOURS = {
     "Core": "#4e79a7", "Convolution": "#f28e2b", "Pooling": "#59a14f", "Recurrent": "#b07aa1",
     "Normalization": "#76b7b2", "Regularization": "#9c755f", "Reshaping": "#bab0ac", "Merging": "#edc948",
@@ -60,16 +62,24 @@ def format_count(n: int) -> str:
 
 
 class PortItem(QGraphicsItem):
-    """An input (left) or output (right) port of a layer block; drag from one to another to link."""
+    """An input port (left, or top when data flows downwards) or output port (right, or bottom) of a layer block;
+    drag from one to another to link."""
 
     def __init__(self, parent: "LayerItem", is_output: bool):
         super().__init__(parent)
         self.is_output = is_output
-        self.setPos(WIDTH if is_output else 0.0, HEIGHT / 2)
+        self.place("horizontal")
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CrossCursor)
         self.setZValue(1)
         self._hover = False
+
+    def place(self, direction: str) -> None:
+        """Put the port on the side the data flows to or from."""
+        if direction == "vertical":
+            self.setPos(WIDTH / 2, HEIGHT if self.is_output else 0.0)
+        else:
+            self.setPos(WIDTH if self.is_output else 0.0, HEIGHT / 2)
 
     @property
     def layer_item(self) -> "LayerItem":
@@ -111,6 +121,7 @@ class LayerItem(QGraphicsItem):
         self.colour = QColor(CATEGORY_COLOURS["Core"])
         self._lines: list[str] = []
         self._status_key: tuple | None = ()
+        self.direction = "horizontal"
 
     def set_layer(self, layer: Any) -> None:
         """Show a layer's name, type and key parameters."""
@@ -118,6 +129,14 @@ class LayerItem(QGraphicsItem):
         self.colour = QColor(CATEGORY_COLOURS.get(layer.category, "#7f7f7f"))
         self.input_port.setVisible(layer.max_inputs > 0)
         self._relayout()
+
+    def set_direction(self, direction: str) -> None:
+        """Place the ports for data flowing ``"horizontal"`` (left to right) or ``"vertical"`` (downwards)."""
+        self.direction = direction
+        self.input_port.place(direction)
+        self.output_port.place(direction)
+        for link in self.links:
+            link.adjust()
 
     def set_status(self, status: LayerStatus | None) -> None:
         """Show the result of shape inference: output shape and parameter count, or the error."""
@@ -224,20 +243,34 @@ class LinkItem(QGraphicsPathItem):
     def adjust(self) -> None:
         start = self.source.output_port.scenePos()
         end = self.target.input_port.scenePos()
-        dx = max(abs(end.x() - start.x()) / 2, 40.0)
-        tip = end - QPointF(PORT_R, 0)
-        c1, c2 = start + QPointF(dx, 0), tip - QPointF(dx, 0)
+        vertical = self.target.direction == "vertical"
+        along = (lambda d: QPointF(0, d)) if vertical else (lambda d: QPointF(d, 0))
+        across = (lambda d: QPointF(d, 0)) if vertical else (lambda d: QPointF(0, d))
+        span = abs(end.y() - start.y()) if vertical else abs(end.x() - start.x())
+        offset = abs(end.x() - start.x()) if vertical else abs(end.y() - start.y())
+        tip = end - along(PORT_R)
+        if span > SKIP_SPAN[self.target.direction] and offset < (WIDTH if vertical else HEIGHT):
+            # a skip connection over blocks in the same row: bow out (up, or right) so that it stays visible
+            lift = across(SKIP_LIFT if vertical else -SKIP_LIFT)
+            c1, c2 = start + along(80) + lift, tip - along(80) + lift
+        else:
+            bend = max(span / 2, 40.0)
+            c1, c2 = start + along(bend), tip - along(bend)
         path = QPainterPath(start)
         path.cubicTo(c1, c2, tip)
         self._mid = (start + c1 * 3 + c2 * 3 + tip) / 8
-        path.addPolygon([end - QPointF(PORT_R + 8, 4), end - QPointF(PORT_R, 0), end - QPointF(PORT_R + 8, -4)])
+        back = end - along(PORT_R + 8)
+        path.addPolygon([back - across(4), tip, back + across(4)])
         self.setPath(path)
         self._place_label()
 
     def _place_label(self) -> None:
         mid = self._mid
         rect = self.label.boundingRect()
-        self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
+        if self.target.direction == "vertical":
+            self.label.setPos(mid.x() + 6, mid.y() - rect.height() / 2)
+        else:
+            self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.ItemSelectedHasChanged:

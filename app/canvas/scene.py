@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
+from app import layout
 from app.canvas.interactions import MoveTracker, NewLinkInteraction
 from app.canvas.items import HEIGHT, WIDTH, LayerItem, LinkItem, PortItem
 from app.commands import AddLayerCommand, ConnectCommand
@@ -41,6 +42,11 @@ class CanvasScene(QGraphicsScene):
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(0)
         self._refresh.timeout.connect(self.refresh_status)
+        self.direction = "horizontal"
+        self._direction_check = QTimer(self)
+        self._direction_check.setSingleShot(True)
+        self._direction_check.setInterval(0)
+        self._direction_check.timeout.connect(self.update_direction)
 
     # -- model ---------------------------------------------------------------------------------------------
     def set_graph(self, graph: Graph, undo_stack: QUndoStack) -> None:
@@ -62,6 +68,7 @@ class CanvasScene(QGraphicsScene):
             self._on_graph_layer_added(layer_id)
         for link in graph.links:
             self._on_graph_link_added(link)
+        self.update_direction()
         self.refresh_status()
 
     def detach(self) -> None:
@@ -70,12 +77,14 @@ class CanvasScene(QGraphicsScene):
             event.disconnect(callback)
         self._subscriptions = []
         self._refresh.stop()
+        self._direction_check.stop()
         self.clear()
         self.items_by_id, self.links, self.status = {}, {}, {}
         self.graph = None
 
     def _on_graph_layer_added(self, layer_id: str) -> None:
         item = LayerItem(layer_id)
+        item.set_direction(self.direction)
         item.setFlag(LayerItem.ItemIsMovable, not self.locked)
         item.set_layer(self.graph.layer(layer_id))
         pos = self.graph.meta(layer_id).get("pos", (0.0, 0.0))
@@ -111,6 +120,16 @@ class CanvasScene(QGraphicsScene):
         item = self.items_by_id[layer_id]
         if pos is not None and (item.pos().x(), item.pos().y()) != tuple(pos):
             item.setPos(float(pos[0]), float(pos[1]))
+            self._direction_check.start()
+
+    def update_direction(self) -> None:
+        """Turn the ports to follow the drawing: left to right, or top to bottom (after auto-arrange)."""
+        self._direction_check.stop()
+        direction = layout.direction_of(self.graph) if self.graph is not None else "horizontal"
+        if direction != self.direction:
+            self.direction = direction
+            for item in self.items_by_id.values():
+                item.set_direction(direction)
 
     def schedule_refresh(self) -> None:
         self._refresh.start()

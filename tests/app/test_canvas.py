@@ -209,3 +209,19 @@ def test_a_locked_design_refuses_edits(window, qtbot):
     assert not window.inspector.isEnabled() and not window.actions_by_name["delete"].isEnabled()
     window.set_design_locked(False)
     assert window.scene.try_connect(inp, dense) and window.actions_by_name["undo"].isEnabled()
+
+
+def test_top_to_bottom_arrangement_turns_the_ports(window):
+    inp = add(window, "InputLayer", {"shape": (4,)}, (0, 0))
+    dense = add(window, "Dense", {"units": 3}, (320, 0))
+    window.scene.try_connect(inp, dense)
+    window.actions_by_name["arrange_v"].trigger()
+    window.scene.update_direction()
+    graph, scene = window.document.graph, window.scene
+    assert graph.meta(dense)["pos"][1] > graph.meta(inp)["pos"][1]
+    assert scene.direction == "vertical"
+    out_port, in_port = scene.items_by_id[inp].output_port, scene.items_by_id[dense].input_port
+    assert out_port.scenePos().y() < in_port.scenePos().y() and out_port.pos().y() > 0
+    window.document.undo_stack.undo()
+    scene.update_direction()
+    assert scene.direction == "horizontal"
