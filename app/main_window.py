@@ -46,6 +46,9 @@ class MainWindow(QMainWindow):
         self.last_message = ""
         self._build_docks()
         self.actions_by_name = build_menus(self)
+        self.view.setContextMenuPolicy(Qt.ActionsContextMenu)
+        for name in ("cut", "copy", "paste", "duplicate", "delete", "select_all", "fit", "arrange_h", "arrange_v"):
+            self.view.addAction(self.actions_by_name[name])
         self._build_status_bar()
         self._connect()
         self.document: Document | None = None
