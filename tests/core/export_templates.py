@@ -1,0 +1,97 @@
+"""The template networks of the start page, rebuilt from the layer registry for the export tests.
+
+The same list as ``app/templates.py`` (perceptron, MLP, deep MLP, LeNet, small ResNet, LSTM and GRU sequence
+classifiers, dense autoencoder), written here so that ``tests/core`` needs no GUI package; the ResNet's blocks
+carry BatchNormalization as well as Add. :func:`perturbed` gives a model non-trivial weights and moving
+statistics, so that a test compares something other than the initialisers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.api import Model, Sequential
+from core.graph import Graph
+
+
+def _chain(*specs) -> Graph:
+    graph, previous = Graph(), None
+    for type_name, config in specs:
+        current = graph.add_layer(type_name, config)
+        if previous is not None:
+            graph.connect(previous, current)
+        previous = current
+    return graph
+
+
+def _dense(units, activation="relu"):
+    return ("Dense", {"units": units, "activation": activation})
+
+
+def _conv(filters, size=3, activation="relu", padding="same"):
+    return ("Conv2D", {"filters": filters, "kernel_size": size, "padding": padding, "activation": activation})
+
+
+def _resnet() -> Graph:
+    g = Graph()
+    last = g.add_layer("Conv2D", _conv(8)[1], name="stem")
+    g.connect(g.add_layer("InputLayer", {"shape": (16, 16, 3)}, name="image"), last)
+    for block in ("r1", "r2"):
+        a = g.add_layer("Conv2D", _conv(8, activation=None)[1], name=f"{block}a")
+        bn = g.add_layer("BatchNormalization", {}, name=f"{block}bn")
+        relu = g.add_layer("Activation", {"activation": "relu"}, name=f"{block}relu")
+        b = g.add_layer("Conv2D", _conv(8, activation=None)[1], name=f"{block}b")
+        add = g.add_layer("Add", {}, name=f"{block}add")
+        out = g.add_layer("Activation", {"activation": "relu"}, name=f"{block}out")
+        for src, dst in ((last, a), (a, bn), (bn, relu), (relu, b), (b, add), (last, add), (add, out)):
+            g.connect(src, dst)
+        last = out
+    gap = g.add_layer("GlobalAveragePooling2D", {}, name="gap")
+    head = g.add_layer("Dense", _dense(10, "softmax")[1], name="classes")
+    g.connect(last, gap)
+    g.connect(gap, head)
+    return g
+
+
+TEMPLATES = {
+    "perceptron": lambda: _chain(("InputLayer", {"shape": (2,)}), _dense(1, "sigmoid")),
+    "mlp": lambda: _chain(("InputLayer", {"shape": (784,)}), _dense(128), ("Dropout", {"rate": 0.2}),
+                          _dense(10, "softmax")),
+    "deep_mlp": lambda: _chain(("InputLayer", {"shape": (784,)}),
+                               *[s for _ in range(5) for s in (_dense(256), ("Dropout", {"rate": 0.1}))],
+                               _dense(10, "softmax")),
+    "lenet": lambda: _chain(("InputLayer", {"shape": (28, 28, 1)}), _conv(6, 5), ("MaxPooling2D", {"pool_size": 2}),
+                            _conv(16, 5, padding="valid"), ("MaxPooling2D", {"pool_size": 2}), ("Flatten", {}),
+                            _dense(120), _dense(84), _dense(10, "softmax")),
+    "resnet": _resnet,
+    "lstm": lambda: _chain(("InputLayer", {"shape": (48, 1)}), ("LSTM", {"units": 32}), _dense(4, "softmax")),
+    "gru": lambda: _chain(("InputLayer", {"shape": (48, 1)}), ("GRU", {"units": 32}), _dense(4, "softmax")),
+    "autoencoder": lambda: _chain(("InputLayer", {"shape": (784,)}), _dense(128), _dense(32), _dense(128),
+                                  _dense(784, "sigmoid")),
+}
+
+
+def model(name: str) -> Model:
+    """The template ``name`` as a model (Sequential for a chain, as the designer makes it)."""
+    graph = TEMPLATES[name]()
+    return (Sequential if graph.is_chain() else Model).from_graph(graph, name=name)
+
+
+def perturbed(m: Model, seed: int = 0) -> Model:
+    """``m`` with every weight moved off its initial value and positive moving variances."""
+    rng = np.random.default_rng(seed)
+    net = m.network
+    for layer_id in net.order:
+        for spec, w in zip(net.specs[layer_id], net.weights[layer_id]):
+            w += rng.normal(0.0, 0.1, w.shape).astype(w.dtype)
+            if spec.name == "moving_variance":
+                np.abs(w, out=w)
+                w += 0.5
+    return m
+
+
+def inputs(m: Model, n: int = 5, seed: int = 1) -> list[np.ndarray]:
+    """Random inputs for every input of ``m``, ``n`` samples each."""
+    rng = np.random.default_rng(seed)
+    net = m.network
+    return [rng.normal(size=(n, *net.output_shapes[i])).astype(np.float32) for i in net.input_ids]
