@@ -1,8 +1,8 @@
 """Recommended starter networks: for each sample, a small network and training settings that reach a good score
 in seconds (the GUI's templates). The scores are recorded in ``samples/README.md``.
 
-The shapes starter is a small convolutional network and the sequence starters are recurrent (LSTM) when those
-layer types are registered; otherwise they fall back to Flatten + Dense networks (``Starter.variant`` says which).
+The shapes and waveforms starters are small convolutional networks and the forecasting starters recurrent (LSTM)
+when those layer types are registered; otherwise they fall back to Flatten + Dense networks (``Starter.variant`` says which).
 """
 
 from __future__ import annotations
@@ -84,6 +84,12 @@ def _conv_classifier(data: Dataset) -> Graph:
                         Dense(data.num_classes, activation="softmax")])
 
 
+def _conv1d_classifier(data: Dataset) -> Graph:
+    from core import Conv1D, Dense, GlobalMaxPooling1D, InputLayer
+    return _sequential([InputLayer(shape=data.input_shape), Conv1D(16, 5, activation="relu"), GlobalMaxPooling1D(),
+                        Dense(data.num_classes, activation="softmax")])
+
+
 def _lstm(units: int, classify: bool):
     def build(data: Dataset) -> Graph:
         from core import LSTM, Dense, InputLayer
@@ -127,7 +133,7 @@ RECIPES: dict[str, tuple[Callable[[Dataset], Graph], tuple, float, int, int, str
 RICH_RECIPES: dict[str, tuple[tuple[str, ...], str, tuple]] = {
     "shapes": (("Conv2D", "MaxPooling2D"), "cnn", (_conv_classifier, CLS, 3e-3, 15, 32, None)),
     "sine_forecast": (("LSTM",), "lstm", (_lstm(16, False), REG, 1e-2, 30, 32, None)),
-    "waveforms": (("LSTM",), "lstm", (_lstm(16, True), CLS, 1e-2, 30, 32, None)),
+    "waveforms": (("Conv1D", "GlobalMaxPooling1D"), "cnn1d", (_conv1d_classifier, CLS, 1e-2, 30, 32, None)),
 }
 
 
