@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.inspector.edit_refused.connect(self.show_refusal)
         self.palette.layer_activated.connect(self._on_palette_layer_activated)
         self.problems.itemActivated.connect(self._on_problem_activated)
+        self.problems.itemClicked.connect(self._on_problem_activated)
         self.start_page.template_chosen.connect(self.open_template)
         self.start_page.file_chosen.connect(self.open_file)
         self.start_page.blank_chosen.connect(self.show_canvas)

@@ -117,7 +117,8 @@ class LayerItem(QGraphicsItem):
         self.output_port = PortItem(self, True)
         self.links: list[LinkItem] = []
         self.name = self.type_name = self.summary = self.shape_text = self.params_text = ""
-        self.error: str | None = None
+        self.error: str | None = None  # a problem of this layer's own (drawn red, with a badge)
+        self.waiting: str | None = None  # the layer waits for a broken layer upstream (drawn grey)
         self.colour = QColor(CATEGORY_COLOURS["Core"])
         self._lines: list[str] = []
         self._status_key: tuple | None = ()
@@ -144,15 +145,19 @@ class LayerItem(QGraphicsItem):
         if key is not None and key == self._status_key:
             return
         self._status_key = key
+        text = None if status is None else status.error
+        waiting = bool(text and text.startswith("waiting for"))
+        self.error, self.waiting = (None, text) if waiting else (text, None)
         if status is None:
-            self.shape_text, self.params_text, self.error = "", "", None
+            self.shape_text, self.params_text = "", ""
         else:
-            self.error = status.error
-            self.shape_text = format_shape(status.output_shape) if status.ok else "invalid"
+            self.shape_text = format_shape(status.output_shape) if status.ok else ("—" if waiting else "invalid")
             self.params_text = f"{format_count(status.params)} params" if status.ok else ""
         tip = f"<b>{self.name}</b> ({self.type_name})"
         if self.error:
             tip += f"<br><span style='color:#d62728'>⚠ {self.error}</span>"
+        elif self.waiting:
+            tip += f"<br>{self.waiting}"
         elif status is not None:
             tip += f"<br>output {self.shape_text} · {self.params_text}"
         self.setToolTip(tip)
@@ -175,7 +180,7 @@ class LayerItem(QGraphicsItem):
         if self.isSelected():
             border = QColor("#1f77b4")
         painter.setPen(QPen(border, 3 if self.isSelected() or self.error else 1.2))
-        painter.setBrush(QColor("#fff4f4") if self.error else QColor("#fbfbfb"))
+        painter.setBrush(QColor("#fff4f4") if self.error else QColor("#f2f2f2" if self.waiting else "#fbfbfb"))
         painter.drawRoundedRect(rect, 7, 7)
         painter.setPen(Qt.NoPen)
         painter.setBrush(self.colour)

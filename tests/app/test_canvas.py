@@ -225,3 +225,18 @@ def test_top_to_bottom_arrangement_turns_the_ports(window):
     window.document.undo_stack.undo()
     scene.update_direction()
     assert scene.direction == "horizontal"
+
+
+def test_only_the_broken_layer_is_a_problem_and_clicking_it_selects_it(window):
+    inp = add(window, "InputLayer", {"shape": (8, 8, 1)}, (0, 0))
+    dense = add(window, "Dense", {"units": 3}, (300, 0))
+    after = add(window, "Dense", {"units": 2}, (600, 0))
+    window.scene.try_connect(inp, dense)
+    window.scene.try_connect(dense, after)
+    window.scene.refresh_status()
+    items = window.scene.items_by_id
+    assert "Flatten" in items[dense].error and "Flatten" in items[dense].toolTip()
+    assert items[after].error is None and items[after].waiting
+    assert window.problems.count() == 1 and "1 problem" in window.totals_label.text()
+    window.problems.itemClicked.emit(window.problems.item(0))
+    assert window.scene.selected_layer_ids() == [dense]

@@ -153,7 +153,7 @@ def test_every_template_opens_valid(window, template):
     assert len(graph) >= 2 and window.document.undo_stack.count() == 1
     check_buildable(graph)
     assert window.problems.count() == 0
-    assert all(not item.error for item in window.scene.items_by_id.values())
+    assert all(not item.error and not item.waiting for item in window.scene.items_by_id.values())
     window.document.undo_stack.undo()
     assert len(graph) == 0
 
