@@ -145,12 +145,11 @@ class Conv2D(_Conv):
     def forward_linear(self, ctx, inputs, weights):
         cfg, x = self.config, inputs[0]
         b = weights[1] if cfg["use_bias"] else None
-        z = ctx.k.conv2d_forward(x, weights[0], b, cfg["strides"], cfg["padding"], cfg["dilation_rate"])
-        return z, x
+        return ctx.k.conv2d_forward_keep(x, weights[0], b, cfg["strides"], cfg["padding"], cfg["dilation_rate"])
 
-    def backward_linear(self, ctx, dz, x, weights, need_dx):
+    def backward_linear(self, ctx, dz, kept, weights, need_dx):
         cfg = self.config
-        return self._grads(*ctx.k.conv2d_backward(x, weights[0], dz, cfg["strides"], cfg["padding"],
+        return self._grads(*ctx.k.conv2d_backward_kept(kept, weights[0], dz, cfg["strides"], cfg["padding"],
                                                   cfg["dilation_rate"], need_dx))
 
     @classmethod
@@ -164,6 +163,8 @@ class Conv2D(_Conv):
             ({"filters": 3, "kernel_size": 2, "padding": "same", "activation": "softmax"}, [(4, 4, 2)]),
             ({"filters": 2, "kernel_size": 1, "activation": "relu"}, [(3, 3, 2)]),
             ({"filters": 2, "kernel_size": (2, 3), "dilation_rate": (2, 1)}, [(5, 5, 2)]),
+            ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}, [(5, 4, 5)]),
+            ({"filters": 2, "kernel_size": (2, 3), "dilation_rate": (1, 2), "use_bias": False}, [(3, 5, 4)]),
         ]
 
 
@@ -191,12 +192,11 @@ class Conv1D(_Conv):
     def forward_linear(self, ctx, inputs, weights):
         cfg, x = self.config, inputs[0]
         b = weights[1] if cfg["use_bias"] else None
-        z = ctx.k.conv1d_forward(x, weights[0], b, cfg["strides"][0], cfg["padding"], cfg["dilation_rate"][0])
-        return z, x
+        return ctx.k.conv1d_forward_keep(x, weights[0], b, cfg["strides"][0], cfg["padding"], cfg["dilation_rate"][0])
 
-    def backward_linear(self, ctx, dz, x, weights, need_dx):
+    def backward_linear(self, ctx, dz, kept, weights, need_dx):
         cfg = self.config
-        return self._grads(*ctx.k.conv1d_backward(x, weights[0], dz, cfg["strides"][0], cfg["padding"],
+        return self._grads(*ctx.k.conv1d_backward_kept(kept, weights[0], dz, cfg["strides"][0], cfg["padding"],
                                                   cfg["dilation_rate"][0], need_dx))
 
     @classmethod
@@ -207,6 +207,7 @@ class Conv1D(_Conv):
             ({"filters": 2, "kernel_size": 2, "padding": "causal", "dilation_rate": 2, "use_bias": False},
              [(6, 3)]),
             ({"filters": 2, "kernel_size": 4, "padding": "same"}, [(5, 1)]),
+            ({"filters": 2, "kernel_size": 3, "padding": "causal", "strides": 2}, [(7, 4)]),
         ]
 
 
@@ -264,4 +265,5 @@ class Conv2DTranspose(_Conv):
              [(3, 3, 1)]),
             ({"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": (1, 0)}, [(2, 3, 2)]),
             ({"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same"}, [(3, 3, 2)]),
+            ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, [(2, 3, 5)]),
         ]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from core.layers.base import Layer
 from core.layers.conv import check_spatial, check_window_fits, conv_length
 from core.layers.registry import Param, register
@@ -44,10 +42,11 @@ class _Pool(Layer):
         """``(x as N, H, W, C, pool, strides)``: 1-D data becomes one row of pixels."""
         if self.rank == 2:
             return x, self.config["pool_size"], self._strides()
-        return x[:, None], (1,) + self.config["pool_size"], (1,) + self._strides()
+        return x.reshape((x.shape[0], 1) + tuple(x.shape[1:])), (1,) + self.config["pool_size"], \
+            (1,) + self._strides()
 
     def _from_2d(self, y):
-        return y if self.rank == 2 else y[:, 0]
+        return y if self.rank == 2 else y.reshape((y.shape[0],) + tuple(y.shape[2:]))
 
 
 class _MaxPool(_Pool):
@@ -58,7 +57,7 @@ class _MaxPool(_Pool):
 
     def backward(self, ctx, dout, cache, weights, need_dx):
         index, shape = cache
-        dy = dout if self.rank == 2 else dout[:, None]
+        dy = self._as_2d(dout)[0]
         return [self._from_2d(ctx.k.max_pool2d_backward(dy, index, shape))], []
 
 
@@ -68,8 +67,7 @@ class _AvgPool(_Pool):
         return self._from_2d(ctx.k.avg_pool2d_forward(x, pool, strides, self.config["padding"])), x.shape
 
     def backward(self, ctx, dout, shape, weights, need_dx):
-        _, pool, strides = self._as_2d(dout)
-        dy = dout if self.rank == 2 else dout[:, None]
+        dy, pool, strides = self._as_2d(dout)
         return [self._from_2d(ctx.k.avg_pool2d_backward(dy, shape, pool, strides, self.config["padding"]))], []
 
 
@@ -174,13 +172,12 @@ class _GlobalMax(_GlobalPool):
 class _GlobalAvg(_GlobalPool):
     def forward(self, ctx, inputs, weights):
         x = inputs[0]
-        y = x.reshape(x.shape[0], -1, x.shape[-1]).mean(axis=1)
+        y = ctx.k.global_avg_pool_forward(x.reshape(x.shape[0], -1, x.shape[-1]))
         return self._shape_out(y, x.shape), x.shape
 
     def backward(self, ctx, dout, shape, weights, need_dx):
-        steps = math.prod(shape[1:-1])
-        share = dout.reshape(shape[0], 1, shape[-1]) / dout.dtype.type(steps)
-        return [np.repeat(share, steps, axis=1).reshape(shape)], []
+        dx = ctx.k.global_avg_pool_backward(dout.reshape(shape[0], shape[-1]), math.prod(shape[1:-1]))
+        return [dx.reshape(shape)], []
 
 
 @register
@@ -227,20 +224,6 @@ class GlobalAveragePooling1D(_GlobalAvg):
         return [({}, [(5, 3)]), ({"keepdims": True}, [(4, 2)])]
 
 
-def _bilinear_matrix(length: int, scale: int, dtype) -> np.ndarray:
-    """``(length·scale, length)`` weights of half-pixel-centred linear interpolation (TensorFlow's and
-    PyTorch's ``align_corners=False``), so that upsampling one axis is one matrix product."""
-    src = np.maximum((np.arange(length * scale) + 0.5) / scale - 0.5, 0.0)
-    low = np.minimum(np.floor(src).astype(np.int64), length - 1)
-    high = np.minimum(low + 1, length - 1)
-    frac = src - low
-    out = np.zeros((length * scale, length), dtype)
-    rows = np.arange(length * scale)
-    np.add.at(out, (rows, low), 1.0 - frac)
-    np.add.at(out, (rows, high), frac)
-    return out
-
-
 @register
 class UpSampling2D(Layer):
     """Enlarges an image by repeating (``nearest``) or linearly interpolating (``bilinear``) its pixels.
@@ -258,25 +241,13 @@ class UpSampling2D(Layer):
         check_spatial(self, shape, 2)
         return (shape[0] * self.config["size"][0], shape[1] * self.config["size"][1], shape[2])
 
-    def _matrices(self, shape, dtype):
-        return tuple(_bilinear_matrix(n, s, dtype) for n, s in zip(shape, self.config["size"]))
-
     def forward(self, ctx, inputs, weights):
         x = inputs[0]
-        sh, sw = self.config["size"]
-        if self.config["interpolation"] == "nearest":
-            return x.repeat(sh, axis=1).repeat(sw, axis=2), x.shape
-        rows, cols = self._matrices(x.shape[1:3], x.dtype)
-        y = np.einsum("ih,nhwc,jw->nijc", rows, x, cols, optimize=True)
-        return np.ascontiguousarray(y), x.shape
+        return ctx.k.upsample2d_forward(x, tuple(self.config["size"]), self.config["interpolation"]), x.shape
 
     def backward(self, ctx, dout, shape, weights, need_dx):
-        n, h, w, c = shape
-        sh, sw = self.config["size"]
-        if self.config["interpolation"] == "nearest":
-            return [dout.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))], []
-        rows, cols = self._matrices((h, w), dout.dtype)
-        return [np.ascontiguousarray(np.einsum("ih,nijc,jw->nhwc", rows, dout, cols, optimize=True))], []
+        return [ctx.k.upsample2d_backward(dout, tuple(shape), tuple(self.config["size"]),
+                                          self.config["interpolation"])], []
 
     @classmethod
     def examples(cls):

@@ -2,7 +2,9 @@
 
 ``im2col`` lays every receptive field out as one row of ``(kh·kw·C)`` values in HWIO order, so that the HWIO
 kernel reshaped to ``(kh·kw·C, out)`` turns the convolution into one matrix product whose result is already
-channels-last. The input gradient is that product transposed, scattered back by ``col2im``. Padding and
+channels-last. The input gradient is that product transposed, scattered back by ``col2im``. Inputs with few
+channels (a first layer on grayscale or RGB images) use the same matrix stored transposed, so that the copies
+run along image rows instead of over 1–3 channel values. Padding and
 output sizes follow Keras, computed once in :mod:`core.kernels.reference.conv`.
 """
 
@@ -12,26 +14,33 @@ from numba import njit, prange
 from core.kernels.reference.conv import _geometry, _out_length, _pad_amounts, _transpose_pads
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+KEEP_BYTES = 64 * 2**20  # im2col matrices up to this size are kept from forward for backward
 
 
 @_pjit
 def _im2col(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, cols):
     n, h, w, c = x.shape
     for b in prange(n):
+        xb = x[b].reshape(h, w * c)
         for i in range(oh):
             for j in range(ow):
                 row = (b * oh + i) * ow + j
+                c0 = j * sw - pl
+                inside = c0 >= 0 and c0 + (kw - 1) * dw < w
                 for p in range(kh):
                     r = i * sh - pt + p * dh
-                    for q in range(kw):
-                        col = j * sw - pl + q * dw
-                        base = (p * kw + q) * c
-                        if 0 <= r < h and 0 <= col < w:
+                    base = p * kw * c
+                    if r < 0 or r >= h:
+                        cols[row, base:base + kw * c] = 0.0
+                    elif inside and dw == 1:
+                        src = c0 * c
+                        for t in range(kw * c):
+                            cols[row, base + t] = xb[r, src + t]
+                    else:
+                        for q in range(kw):
+                            col = c0 + q * dw
                             for ch in range(c):
-                                cols[row, base + ch] = x[b, r, col, ch]
-                        else:
-                            for ch in range(c):
-                                cols[row, base + ch] = 0.0
+                                cols[row, base + q * c + ch] = xb[r, col * c + ch] if 0 <= col < w else 0.0
 
 
 @_pjit
@@ -54,36 +63,105 @@ def _col2im(cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, dx):
                                 dx[b, r, col, ch] += cols[row, base + ch]
 
 
+@njit(nogil=True, cache=True, error_model="numpy")
+def _inside(ow, sw, off, w):
+    """``(lo, hi)``: the output columns j whose input column ``j*sw + off`` lies in ``[0, w)``."""
+    lo = 0 if off >= 0 else (-off + sw - 1) // sw
+    hi = 0 if w - 1 - off < 0 else min(ow, (w - 1 - off) // sw + 1)
+    return lo, max(hi, lo)
+
+
+@_pjit
+def _im2col_t(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, cols):
+    """im2col into a ``(kh·kw·C, N·OH·OW)`` matrix: long contiguous runs when the input has few channels."""
+    n, h, w, c = x.shape
+    for b in prange(n):
+        for p in range(kh):
+            for q in range(kw):
+                off = q * dw - pl
+                lo, hi = _inside(ow, sw, off, w)
+                for ch in range(c):
+                    k = (p * kw + q) * c + ch
+                    for i in range(oh):
+                        r = i * sh - pt + p * dh
+                        m0 = (b * oh + i) * ow
+                        if r < 0 or r >= h:
+                            cols[k, m0:m0 + ow] = 0.0
+                            continue
+                        cols[k, m0:m0 + lo] = 0.0
+                        for j in range(lo, hi):
+                            cols[k, m0 + j] = x[b, r, j * sw + off, ch]
+                        cols[k, m0 + hi:m0 + ow] = 0.0
+
+
+@_pjit
+def _col2im_t(cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, dx):
+    n, h, w, c = dx.shape
+    for b in prange(n):
+        dx[b] = 0.0
+        for p in range(kh):
+            for q in range(kw):
+                off = q * dw - pl
+                lo, hi = _inside(ow, sw, off, w)
+                for ch in range(c):
+                    k = (p * kw + q) * c + ch
+                    for i in range(oh):
+                        r = i * sh - pt + p * dh
+                        if 0 <= r < h:
+                            m0 = (b * oh + i) * ow
+                            for j in range(lo, hi):
+                                dx[b, r, j * sw + off, ch] += cols[k, m0 + j]
+
+
+def _few_channels(c):
+    """Whether the channel-major column layout (``_im2col_t``) pays: runs along a row beat runs of C values."""
+    return c < 4
+
+
 def _columns(x, w_hw, strides, pads, out_hw, dilation):
-    """The im2col matrix ``(N·OH·OW, kh·kw·C)`` of ``x``; a plain reshape for an unpadded 1×1 kernel."""
+    """The im2col matrix ``(N·OH·OW, kh·kw·C)`` of ``x`` (possibly a transposed view); a plain reshape for an
+    unpadded 1×1 kernel."""
     if tuple(w_hw) == (1, 1) and tuple(strides) == (1, 1) and pads[0] == (0, 0) and pads[1] == (0, 0):
         return x.reshape(-1, x.shape[3])
     x = np.ascontiguousarray(x)
-    cols = np.empty((x.shape[0] * out_hw[0] * out_hw[1], w_hw[0] * w_hw[1] * x.shape[3]), x.dtype)
-    _im2col(x, w_hw[0], w_hw[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0],
-            out_hw[0], out_hw[1], cols)
+    rows, size = x.shape[0] * out_hw[0] * out_hw[1], w_hw[0] * w_hw[1] * x.shape[3]
+    args = (w_hw[0], w_hw[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0],
+            out_hw[0], out_hw[1])
+    if _few_channels(x.shape[3]):
+        cols = np.empty((size, rows), x.dtype)
+        _im2col_t(x, *args, cols)
+        return cols.T  # an (N·OH·OW, kh·kw·C) view: BLAS reads it transposed at no cost
+    cols = np.empty((rows, size), x.dtype)
+    _im2col(x, *args, cols)
     return cols
 
 
 def _forward(x, w, b, strides, pads, out_hw, dilation):
-    y = _columns(x, w.shape[:2], strides, pads, out_hw, dilation) @ w.reshape(-1, w.shape[3])
+    """``(y, columns)``: the convolution and the im2col matrix it multiplied."""
+    cols = _columns(x, w.shape[:2], strides, pads, out_hw, dilation)
+    y = cols @ w.reshape(-1, w.shape[3])
     if b is not None:
         y += b
-    return y.reshape((x.shape[0],) + tuple(out_hw) + (w.shape[3],))
+    return y.reshape((x.shape[0],) + tuple(out_hw) + (w.shape[3],)), cols
 
 
 def _input_grad(dy, w, x_shape, strides, pads, dilation):
-    dcols = np.ascontiguousarray(dy).reshape(-1, w.shape[3]) @ w.reshape(-1, w.shape[3]).T
+    dy2, w2 = np.ascontiguousarray(dy).reshape(-1, w.shape[3]), w.reshape(-1, w.shape[3])
     if w.shape[:2] == (1, 1) and tuple(strides) == (1, 1) and pads[0] == (0, 0) and pads[1] == (0, 0):
-        return dcols.reshape(x_shape)
+        return (dy2 @ w2.T).reshape(x_shape)
     dx = np.empty(x_shape, dy.dtype)
-    _col2im(dcols, w.shape[0], w.shape[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0],
-            pads[1][0], dy.shape[1], dy.shape[2], dx)
+    args = (w.shape[0], w.shape[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0],
+            dy.shape[1], dy.shape[2], dx)
+    if _few_channels(x_shape[3]):
+        _col2im_t(w2 @ dy2.T, *args)
+    else:
+        _col2im(dy2 @ w2.T, *args)
     return dx
 
 
-def _weight_grad(x, dy, w_shape, strides, pads, dilation):
-    cols = _columns(x, w_shape[:2], strides, pads, dy.shape[1:3], dilation)
+def _weight_grad(x, dy, w_shape, strides, pads, dilation, cols=None):
+    if cols is None:
+        cols = _columns(x, w_shape[:2], strides, pads, dy.shape[1:3], dilation)
     return (cols.T @ np.ascontiguousarray(dy).reshape(-1, w_shape[3])).reshape(w_shape)
 
 
@@ -92,34 +170,71 @@ def _bias_grad(dy):
     return np.ones(dy2.shape[0], dy.dtype) @ dy2
 
 
+def _kept(x, cols):
+    """What backward needs: the input, and the im2col matrix unless it is too large to hold on to."""
+    return x, (cols if cols.nbytes <= KEEP_BYTES else None)
+
+
+def _backward(kept, w, dy, strides, pads, dilation, need_dx):
+    x, cols = kept
+    dx = _input_grad(dy, w, x.shape, strides, pads, dilation) if need_dx else None
+    return dx, _weight_grad(x, dy, w.shape, strides, pads, dilation, cols), _bias_grad(dy)
+
+
 def conv2d_forward(x, w, b, strides, padding, dilation):
     """2-D convolution of ``x`` (N, H, W, C) with an HWIO kernel; ``b`` (out,) or None."""
     pads, out_hw = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
-    return _forward(x, w, b, strides, pads, out_hw, dilation)
+    return _forward(x, w, b, strides, pads, out_hw, dilation)[0]
 
 
 def conv2d_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_forward`: ``(dx or None, dw, db)``."""
     pads, _ = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
-    dx = _input_grad(dy, w, x.shape, strides, pads, dilation) if need_dx else None
-    return dx, _weight_grad(x, dy, w.shape, strides, pads, dilation), _bias_grad(dy)
+    return _backward((x, None), w, dy, strides, pads, dilation, need_dx)
+
+
+def conv2d_forward_keep(x, w, b, strides, padding, dilation):
+    """:func:`conv2d_forward` that also returns what :func:`conv2d_backward_kept` needs (the im2col matrix, so
+    that backward does not rebuild it): ``(y, kept)``."""
+    pads, out_hw = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
+    y, cols = _forward(x, w, b, strides, pads, out_hw, dilation)
+    return y, _kept(x, cols)
+
+
+def conv2d_backward_kept(kept, w, dy, strides, padding, dilation, need_dx):
+    """Gradients of :func:`conv2d_forward_keep` from its ``kept``: ``(dx or None, dw, db)``."""
+    pads, _ = _geometry(kept[0].shape[1:3], w.shape[:2], strides, padding, dilation)
+    return _backward(kept, w, dy, strides, pads, dilation, need_dx)
+
+
+def _pads_1d(x, w, stride, padding, dilation):
+    pads = ((0, 0), _pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
+    return pads, (1, _out_length(x.shape[1], w.shape[0], stride, dilation, *pads[1]))
 
 
 def conv1d_forward(x, w, b, stride, padding, dilation):
     """1-D convolution of ``x`` (N, L, C) with a ``(k, in, out)`` kernel; padding valid, same or causal."""
-    pads = ((0, 0), _pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
-    out_len = _out_length(x.shape[1], w.shape[0], stride, dilation, *pads[1])
-    y = _forward(x[:, None], w[None], b, (1, stride), pads, (1, out_len), (1, dilation))
-    return y[:, 0]
+    return conv1d_forward_keep(x, w, b, stride, padding, dilation)[0]
 
 
 def conv1d_backward(x, w, dy, stride, padding, dilation, need_dx):
     """Gradients of :func:`conv1d_forward`: ``(dx or None, dw, db)``."""
-    pads = ((0, 0), _pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
-    x4, dy4 = x[:, None], dy[:, None]
-    dx = _input_grad(dy4, w[None], x4.shape, (1, stride), pads, (1, dilation))[:, 0] if need_dx else None
-    dw = _weight_grad(x4, dy4, (1,) + w.shape, (1, stride), pads, (1, dilation))[0]
-    return dx, dw, _bias_grad(dy)
+    return conv1d_backward_kept((x, None), w, dy, stride, padding, dilation, need_dx)
+
+
+def conv1d_forward_keep(x, w, b, stride, padding, dilation):
+    """:func:`conv1d_forward` that also returns what :func:`conv1d_backward_kept` needs: ``(y, kept)``."""
+    pads, out_hw = _pads_1d(x, w, stride, padding, dilation)
+    y, cols = _forward(x[:, None], w[None], b, (1, stride), pads, out_hw, (1, dilation))
+    return y[:, 0], _kept(x, cols)
+
+
+def conv1d_backward_kept(kept, w, dy, stride, padding, dilation, need_dx):
+    """Gradients of :func:`conv1d_forward_keep` from its ``kept``: ``(dx or None, dw, db)``."""
+    x, cols = kept
+    pads, _ = _pads_1d(x, w, stride, padding, dilation)
+    dx, dw, db = _backward((x[:, None], cols), w[None], dy[:, None], (1, stride), pads, (1, dilation), need_dx)
+    return (None if dx is None else dx[:, 0]), dw[0], db
 
 
 def conv2d_transpose_forward(x, w, b, strides, padding, dilation, out_hw):
@@ -135,5 +250,5 @@ def conv2d_transpose_forward(x, w, b, strides, padding, dilation, out_hw):
 def conv2d_transpose_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_transpose_forward`: ``(dx or None, dw, db)``."""
     pads = _transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
-    dx = _forward(dy, w, None, strides, pads, x.shape[1:3], dilation) if need_dx else None
+    dx = _forward(dy, w, None, strides, pads, x.shape[1:3], dilation)[0] if need_dx else None
     return dx, _weight_grad(dy, x, w.shape, strides, pads, dilation), _bias_grad(dy)

@@ -19,22 +19,20 @@ def _max_pool(x, ph, pw, sh, sw, pt, pl, y, index):
     oh, ow = y.shape[1], y.shape[2]
     for b in prange(n):
         for i in range(oh):
+            r0, r1 = max(i * sh - pt, 0), min(i * sh - pt + ph, h)
             for j in range(ow):
-                y[b, i, j, :] = -np.inf
-                index[b, i, j, :] = max(i * sh - pt, 0) * w + max(j * sw - pl, 0)
-                for p in range(ph):
-                    r = i * sh - pt + p
-                    if r < 0 or r >= h:
-                        continue
-                    for q in range(pw):
-                        col = j * sw - pl + q
-                        if col < 0 or col >= w:
-                            continue
-                        for ch in range(c):
+                c0, c1 = max(j * sw - pl, 0), min(j * sw - pl + pw, w)
+                for ch in range(c):
+                    best = x[b, r0, c0, ch]
+                    arg = r0 * w + c0
+                    for r in range(r0, r1):
+                        for col in range(c0, c1):
                             v = x[b, r, col, ch]
-                            if v > y[b, i, j, ch]:
-                                y[b, i, j, ch] = v
-                                index[b, i, j, ch] = r * w + col
+                            if v > best:
+                                best = v
+                                arg = r * w + col
+                    y[b, i, j, ch] = best
+                    index[b, i, j, ch] = arg
 
 
 @_pjit

@@ -97,6 +97,27 @@ def conv1d_backward(x, w, dy, stride, padding, dilation, need_dx):
     return dx, dw, dy.sum(axis=(0, 1))
 
 
+def conv2d_forward_keep(x, w, b, strides, padding, dilation):
+    """:func:`conv2d_forward` that also returns what :func:`conv2d_backward_kept` needs: ``(y, kept)``. (Fast
+    backends keep intermediate results here; the reference keeps the input.)"""
+    return conv2d_forward(x, w, b, strides, padding, dilation), x
+
+
+def conv2d_backward_kept(kept, w, dy, strides, padding, dilation, need_dx):
+    """Gradients of :func:`conv2d_forward_keep` from its ``kept``: ``(dx or None, dw, db)``."""
+    return conv2d_backward(kept, w, dy, strides, padding, dilation, need_dx)
+
+
+def conv1d_forward_keep(x, w, b, stride, padding, dilation):
+    """:func:`conv1d_forward` that also returns what :func:`conv1d_backward_kept` needs: ``(y, kept)``."""
+    return conv1d_forward(x, w, b, stride, padding, dilation), x
+
+
+def conv1d_backward_kept(kept, w, dy, stride, padding, dilation, need_dx):
+    """Gradients of :func:`conv1d_forward_keep` from its ``kept``: ``(dx or None, dw, db)``."""
+    return conv1d_backward(kept, w, dy, stride, padding, dilation, need_dx)
+
+
 def _transpose_pads(out_hw, w, strides, padding, dilation):
     """The transposed convolution is the input gradient of a convolution whose input has size ``out_hw``."""
     return [_pad_amounts(n, k, s, d, padding) for n, k, s, d in zip(out_hw, w.shape[:2], strides, dilation)]
