@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget, QVBoxLayout)
 
 from app import documents_io, editing, settings, stats
@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def quit_application(self) -> None:
-        for window in list(WINDOWS) + [self]:
+        for window in dict.fromkeys(list(WINDOWS) + [self]):
             if not window.close():
                 return
         QApplication.quit()
