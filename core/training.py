@@ -185,41 +185,16 @@ class Trainer:
         self._stop = False
         for cb in callbacks:
             cb.on_train_begin(self)
-        seen = 0
+        self._seen = 0
         try:
             for epoch in range(initial_epoch, initial_epoch + epochs):
                 for cb in callbacks:
                     cb.on_epoch_begin(epoch)
                 started = time.perf_counter()
-                loss_sum, metric_sets = 0.0, self._new_metrics()
-                named = self._metric_names(metric_sets)
-                # one batch of the whole set (batch gradient descent): order does not matter, slices are views
-                order = self.rng.permutation(n) if shuffle and batches > 1 else None
-                done = 0
-                for b in range(batches):
-                    if not self._wait_turn():
-                        break
-                    bx, by = _batch(xs, ys, order, b * batch_size, min(n, (b + 1) * batch_size))
-                    lr = self.optimizer.current_learning_rate()
-                    loss, outputs = self.train_batch(bx, by)
-                    if not np.isfinite(loss):
-                        raise TrainingError(
-                            f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "
-                            f"batch {b + 1}: training stopped before applying that batch. Lower the learning "
-                            "rate, scale the input data, or add gradient clipping (clipnorm)")
-                    size = len(bx[0])
-                    done += size
-                    seen += size
-                    loss_sum += loss * size
-                    batch_metrics = {name: m.update(out, t) for (name, m), out, t in
-                                     zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets))}
-                    record = BatchEnd(epoch, b, batches, loss, batch_metrics, lr, seen)
-                    for cb in callbacks:
-                        cb.on_batch_end(record)
+                done, logs = self._train_epoch(xs, ys, epoch, batch_size, shuffle, callbacks)
                 if done == 0:
                     break
                 seconds = time.perf_counter() - started
-                logs = {"loss": loss_sum / done, **{name: m.result() for name, m in named}}
                 if validation_data is not None:
                     val = self.evaluate(*validation_data, batch_size=batch_size)
                     logs.update({f"val_{k}": v for k, v in val.items()})
@@ -229,8 +204,9 @@ class Trainer:
                 for cb in callbacks:
                     cb.on_epoch_end(record)
                 if self._stop:
-                    history.stop_reason = "stopped by the user"
                     break
+            if self._stop:
+                history.stop_reason = "stopped by the user"
         except TrainingError as exc:
             history.stop_reason = str(exc)
             raise
@@ -238,6 +214,38 @@ class Trainer:
             for cb in callbacks:
                 cb.on_train_end(history)
         return history
+
+    def _train_epoch(self, xs, ys, epoch, batch_size, shuffle, callbacks) -> tuple[int, dict[str, float]]:
+        """One pass over the data; returns the number of samples trained and the epoch's running logs."""
+        n = len(xs[0])
+        batches = -(-n // batch_size)
+        loss_sum, metric_sets = 0.0, self._new_metrics()
+        named = self._metric_names(metric_sets)
+        # one batch of the whole set (batch gradient descent): order does not matter, slices are views
+        order = self.rng.permutation(n) if shuffle and batches > 1 else None
+        done = 0
+        for b in range(batches):
+            if not self._wait_turn():
+                break
+            bx, by = _batch(xs, ys, order, b * batch_size, min(n, (b + 1) * batch_size))
+            lr = self.optimizer.current_learning_rate()
+            loss, outputs = self.train_batch(bx, by)
+            if not np.isfinite(loss):
+                raise TrainingError(
+                    f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "
+                    f"batch {b + 1}: training stopped before applying that batch. Lower the learning "
+                    "rate, scale the input data, or add gradient clipping (clipnorm)")
+            size = len(bx[0])
+            done += size
+            self._seen += size
+            loss_sum += loss * size
+            batch_metrics = {name: m.update(out, t) for (name, m), out, t in
+                             zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets))}
+            record = BatchEnd(epoch, b, batches, loss, batch_metrics, lr, self._seen)
+            for cb in callbacks:
+                cb.on_batch_end(record)
+        logs = {"loss": loss_sum / done, **{name: m.result() for name, m in named}} if done else {}
+        return done, logs
 
     def evaluate(self, x: Any, y: Any, batch_size: int = 32) -> dict[str, float]:
         """Loss and metrics over a whole data set, in inference mode."""
