@@ -32,7 +32,8 @@ KERNEL_INIT = initializer_param("kernel_initializer", "glorot_uniform", "the inp
 RECURRENT_INIT = initializer_param("recurrent_initializer", "orthogonal", "the recurrent weights")
 BIAS_INIT = initializer_param("bias_initializer", "zeros", "the bias")
 UNIT_FORGET_BIAS = Param("unit_forget_bias", "bool", True,
-                         "add 1 to the forget gate's bias at initialisation (Jozefowicz et al., 2015)")
+                         "Keras's option to start the forget gate's bias at 1; kept in the config but not applied "
+                         "yet: the bias starts from bias_initializer")
 RETURN_SEQUENCES = Param("return_sequences", "bool", False,
                          "output the state at every time step (for stacking recurrent layers) instead of the last")
 REGULARIZERS = (regularizer_param("kernel_regularizer"), regularizer_param("recurrent_regularizer"),
@@ -133,7 +134,7 @@ class LSTM(_Recurrent):
     Per step, ``z = x_t @ kernel + h @ recurrent_kernel + bias`` is split into gates i, f, c, o:
     ``c = σ(f)·c + σ(i)·tanh(c̃)``, ``h = σ(o)·tanh(c)`` (σ = recurrent_activation, tanh = activation).
     Weights: kernel ``(features, 4·units)``, recurrent_kernel ``(units, 4·units)``, bias ``(4·units,)``.
-    ``unit_forget_bias`` only changes how the bias is initialised.
+    ``unit_forget_bias`` (Keras: forget-gate bias starts at 1) is kept in the config but not applied yet.
     """
 
     kernel_name = "lstm"
