@@ -42,32 +42,36 @@ class Network:
         self.output_shapes = {i: status[i].output_shape for i in self.order}
         self.specs: dict[str, list[WeightSpec]] = {i: self.layers[i].weight_specs(self.input_shapes[i])
                                                    for i in self.order}
+        k = get_backend(backend)
         rng = np.random.default_rng(seed)
-        self.weights: dict[str, list[np.ndarray]] = {
-            i: [initialize(s.initializer, tuple(s.shape), rng, self.dtype) for s in self.specs[i]] for i in self.order}
-        self.grads: dict[str, list[np.ndarray | None]] = {
-            i: [np.zeros_like(w) if s.trainable else None for w, s in zip(self.weights[i], self.specs[i])]
+        # Weights, gradients (and the optimiser's slots) live in the backend's memory for the network's life.
+        self.weights: dict[str, list[Any]] = {
+            i: [k.to_device(initialize(s.initializer, tuple(s.shape), rng, self.dtype)) for s in self.specs[i]]
             for i in self.order}
-        self.ctx = Context(k=get_backend(backend), rng=np.random.default_rng(None if seed is None else seed + 1))
+        self.grads: dict[str, list[Any]] = {
+            i: [k.zeros_like(w) if s.trainable else None for w, s in zip(self.weights[i], self.specs[i])]
+            for i in self.order}
+        self.ctx = Context(k=k, rng=np.random.default_rng(None if seed is None else seed + 1))
         self.backend = backend
         self._caches: dict[str, Any] = {}
         self._outputs: dict[str, np.ndarray] = {}
 
     # -- running -------------------------------------------------------------------------------------------
     def forward(self, inputs: Sequence[np.ndarray], training: bool = False) -> list[np.ndarray]:
-        """Outputs of every output layer for a batch of ``inputs`` (one array per InputLayer).
+        """Outputs of every output layer for a batch of ``inputs`` (one array per InputLayer), as host arrays.
 
-        Floating-point overflow is not warned about: the trainer checks the loss and stops with a clear message.
+        The batch goes up to the backend's memory and only the outputs come back. Floating-point overflow is not
+        warned about: the trainer checks the loss and stops with a clear message.
         """
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._forward(inputs, training)
+            return [self.ctx.k.to_host(y) for y in self._forward(inputs, training)]
 
     def _forward(self, inputs: Sequence[np.ndarray], training: bool) -> list[np.ndarray]:
         self.ctx.training = training
         values: dict[str, np.ndarray] = {}
         self._caches = {}
         for input_id, x in zip(self.input_ids, self.check_inputs(inputs)):
-            values[input_id] = x
+            values[input_id] = self.ctx.k.to_device(x)
         for layer_id in self.order:
             if layer_id in values:
                 continue
@@ -95,9 +99,10 @@ class Network:
         from_logits = from_logits or [False] * len(self.output_ids)
         pending: dict[str, np.ndarray] = {}
         logits_ids = set()
+        k = self.ctx.k
         for layer_id, grad, logits in zip(self.output_ids, output_grads, from_logits):
             if grad is not None:
-                pending[layer_id] = grad
+                pending[layer_id] = k.to_device(grad)
                 if logits:
                     logits_ids.add(layer_id)
         for layer_id in reversed(self.order):
@@ -111,11 +116,11 @@ class Network:
             dxs, dws = step(self.ctx, dout, self._caches[layer_id], self.weights[layer_id], need_dx)
             for slot, dw in zip(self.grads[layer_id], dws):
                 if slot is not None and dw is not None:
-                    slot[...] = dw
+                    k.assign(slot, dw)
             for source, dx in zip(sources, dxs):
                 if dx is None or self.layers[source].type_name == "InputLayer":
                     continue
-                pending[source] = dx if source not in pending else pending[source] + dx
+                pending[source] = dx if source not in pending else k.add(pending[source], dx)
 
     def regularization(self, add_gradients: bool) -> float:
         """The weight regularisers' penalty ``Σ l1·|w| + l2·w²``; with ``add_gradients`` their gradients are added
@@ -126,10 +131,7 @@ class Network:
                 reg = spec.regularizer
                 if not reg or g is None:
                     continue
-                l1, l2 = reg.get("l1", 0.0), reg.get("l2", 0.0)
-                total += l1 * float(np.abs(w).sum()) + l2 * float((w * w).sum())
-                if add_gradients:
-                    g += (l1 * np.sign(w) + (2 * l2) * w).astype(g.dtype, copy=False)
+                total += self.ctx.k.weight_penalty(w, g, reg.get("l1", 0.0), reg.get("l2", 0.0), add_gradients)
         return total
 
     def logits(self, output_index: int) -> np.ndarray:
@@ -166,8 +168,8 @@ class Network:
         return [f"{self.layers[i].name}/{s.name}" for i in self.order for s in self.specs[i]]
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of every weight, layer by layer in graph order, each layer trainable first (Keras's order)."""
-        return [w.copy() for i in self.order for w in self.weights[i]]
+        """Host copies of every weight, layer by layer in graph order, each layer trainable first (Keras's order)."""
+        return [np.array(self.ctx.k.to_host(w), copy=True) for i in self.order for w in self.weights[i]]
 
     def set_weights(self, values: Sequence[np.ndarray]) -> None:
         """Set every weight from a list in :meth:`get_weights` order; shapes must match exactly."""
@@ -181,7 +183,7 @@ class Network:
                 raise ShapeError(f"weight '{self.layers[layer_id].name}/{self.specs[layer_id][k].name}' has shape "
                                  f"{current.shape}, got {value.shape}")
         for (layer_id, k), value in zip(targets, values):
-            self.weights[layer_id][k][...] = value
+            self.ctx.k.assign(self.weights[layer_id][k], np.asarray(value, self.dtype))
 
     def count_params(self) -> int:
         return sum(w.size for ws in self.weights.values() for w in ws)

@@ -160,10 +160,11 @@ class BinaryCrossentropy(Loss):
         return float(value), grad.astype(y_pred.dtype)
 
     def from_logits(self, k, logits, y_true):
+        logits = k.to_host(logits)  # computed on the host; the engine sends the gradient back up
         y_true = np.asarray(y_true, dtype=logits.dtype)
         self.check_targets(logits, y_true)
         value = np.mean(np.maximum(logits, 0) - logits * y_true + np.log1p(np.exp(-np.abs(logits))))
-        p = k.activation_forward(logits, activations.code("sigmoid"))
+        p = k.to_host(k.activation_forward(logits, activations.code("sigmoid")))
         return float(value), ((p - y_true) / logits.size).astype(logits.dtype)
 
 

@@ -128,9 +128,11 @@ class Optimizer:
             setter(steps)
 
     # -- updates -------------------------------------------------------------------------------------------
-    def build(self, weights: list[np.ndarray]) -> None:
-        """Create the slots for ``weights`` (done on the first ``apply`` if not before)."""
-        self.slots = [[np.full_like(w, self.slot_initial_value) for _ in self.slot_names] for w in weights]
+    def build(self, weights: list[np.ndarray], k: Any = None) -> None:
+        """Create the slots for ``weights`` (done on the first ``apply`` if not before), in the memory of the
+        kernels ``k`` (host memory when None)."""
+        self.slots = [[_on(k, np.full(w.shape, self.slot_initial_value, w.dtype)) for _ in self.slot_names]
+                      for w in weights]
 
     def apply(self, k: Any, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """One update of every ``(weight, gradient)`` pair, in place."""
@@ -138,9 +140,10 @@ class Optimizer:
             if self._restored:
                 raise ConfigError(f"{type(self).__name__}: the restored optimiser state does not fit this network's "
                                   "weights (different layers or shapes): restore the state saved with this network")
-            self.build([w for w, _ in pairs])
+            self.build([w for w, _ in pairs], k)
         self._restored = False
-        grads = self._clipped([g for _, g in pairs])
+        self.slots = [[k.to_device(s) for s in group] for group in self.slots]  # restored or from another backend
+        grads = self._clipped(k, [g for _, g in pairs])
         lr = self.current_learning_rate()
         self.iterations += 1
         self.prepare_step(self.iterations)
@@ -158,15 +161,15 @@ class Optimizer:
     def update(self, k: Any, w: np.ndarray, g: np.ndarray, slots: list[np.ndarray], lr: float, step: int) -> None:
         raise NotImplementedError
 
-    def _clipped(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+    def _clipped(self, k: Any, grads: list[np.ndarray]) -> list[np.ndarray]:
         if self.clipvalue is not None:
-            grads = [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            grads = [k.clip_values(g, -self.clipvalue, self.clipvalue) for g in grads]
         if self.clipnorm is not None:
-            grads = [_scale_to_norm(g, float(np.sqrt(np.sum(g * g))), self.clipnorm) for g in grads]
+            grads = [_scale_to_norm(k, g, math.sqrt(k.sum_squares(g)), self.clipnorm) for g in grads]
         if self.global_clipnorm is not None:
-            norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
-            grads = [_scale_to_norm(g, norm, self.global_clipnorm) for g in grads]
-        return [np.ascontiguousarray(g) for g in grads]
+            norm = math.sqrt(sum(k.sum_squares(g) for g in grads))
+            grads = [_scale_to_norm(k, g, norm, self.global_clipnorm) for g in grads]
+        return [np.ascontiguousarray(g) if isinstance(g, np.ndarray) else g for g in grads]
 
     # -- state ---------------------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -194,7 +197,7 @@ class Optimizer:
         """Iteration count, a constant learning rate (callbacks may change it) and copies of every slot: enough
         to continue exactly where training stopped."""
         state: dict[str, Any] = {"iterations": self.iterations,
-                                 "slots": [[s.copy() for s in group] for group in self.slots]}
+                                 "slots": [[_host_copy(s) for s in group] for group in self.slots]}
         if not callable(self.learning_rate):
             state["learning_rate"] = self.learning_rate
         return state
@@ -219,8 +222,18 @@ class Optimizer:
         return f"{type(self).__name__}(learning_rate={self.learning_rate})"
 
 
-def _scale_to_norm(g: np.ndarray, norm: float, limit: float) -> np.ndarray:
-    return g * (limit / norm) if norm > limit else g
+def _scale_to_norm(k: Any, g: np.ndarray, norm: float, limit: float) -> np.ndarray:
+    return k.scale(g, limit / norm) if norm > limit else g
+
+
+def _on(k: Any, value: np.ndarray) -> Any:
+    """``value`` in the memory of the kernels ``k`` (kept on the host when there are none)."""
+    return value if k is None else k.to_device(value)
+
+
+def _host_copy(value: Any) -> np.ndarray:
+    """A NumPy copy of a slot, wherever it lives (host or device memory)."""
+    return value.copy_to_host() if hasattr(value, "copy_to_host") else np.array(value, copy=True)
 
 
 def _slot(slots: list[np.ndarray], index: int, w: np.ndarray) -> np.ndarray:

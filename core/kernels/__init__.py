@@ -30,12 +30,33 @@ def _public_functions(module) -> dict:
     return {n: getattr(module, n) for n in names}
 
 
+def cuda_available() -> tuple[bool, str]:
+    """``(available, reason)``: whether the ``cuda`` backend can run here, and if not, why (for the GUI/CLI)."""
+    try:
+        from numba import config, cuda
+    except ImportError as exc:  # numba without its CUDA part
+        return False, f"numba's CUDA support is not installed ({exc}): pip install numba-cuda"
+    if config.ENABLE_CUDASIM:
+        return True, "numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1): correct but very slow"
+    try:
+        if cuda.is_available():
+            return True, f"CUDA device: {cuda.get_current_device().name}"
+    except Exception as exc:  # a broken driver raises instead of answering
+        return False, f"the CUDA driver failed: {exc}"
+    return False, ("no CUDA GPU or driver was found (numba.cuda.is_available() is false): train on the cpu "
+                   "backend, or install an NVIDIA driver on a machine with an NVIDIA GPU")
+
+
 def get_backend(name: str = "cpu") -> Backend:
     """The kernels of backend ``name`` (``cpu``, ``reference`` or ``cuda``)."""
     if name in _cache:
         return _cache[name]
     if name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name == "cuda":
+        ok, reason = cuda_available()
+        if not ok:
+            raise ConfigError(f"the cuda backend is not available: {reason}")
     package = importlib.import_module(f"core.kernels.{name}")
     functions: dict = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):

@@ -126,10 +126,11 @@ class Dropout(Layer):
         if not ctx.training or rate == 0.0:
             return x, None
         mask = (ctx.rng.random(x.shape, dtype=np.float32) >= rate).astype(x.dtype) / x.dtype.type(1.0 - rate)
-        return x * mask, mask
+        mask = ctx.k.to_device(mask)
+        return ctx.k.mul(x, mask), mask
 
     def backward(self, ctx, dout, mask, weights, need_dx):
-        return [dout if mask is None else dout * mask], []
+        return [dout if mask is None else ctx.k.mul(dout, mask)], []
 
     @classmethod
     def examples(cls):

@@ -6,8 +6,6 @@ Each moves its normalisation axis last and folds the other axes into rows, so th
 
 from __future__ import annotations
 
-import numpy as np
-
 from core.errors import ConfigError
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
@@ -43,19 +41,22 @@ def resolve_axis(layer: Layer, shape: Shape) -> int:
     return index
 
 
-def to_rows(x: np.ndarray, index: int) -> np.ndarray:
-    """``x`` (batch first) as ``(rows, channels)`` with per-sample axis ``index`` last."""
-    if index + 1 != x.ndim - 1:
-        x = np.moveaxis(x, index + 1, -1)
-    return np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+def to_rows(k, x, index: int):
+    """``x`` (batch first) as ``(rows, channels)`` with per-sample axis ``index`` last (``k``: the kernels, so
+    that device tensors stay on their device)."""
+    if index + 1 != len(x.shape) - 1:
+        axes = tuple(i for i in range(len(x.shape)) if i != index + 1) + (index + 1,)
+        x = k.permute_axes(x, axes)
+    return x.reshape(-1, x.shape[-1])
 
 
-def from_rows(y: np.ndarray, shape: tuple[int, ...], index: int) -> np.ndarray:
+def from_rows(k, y, shape: tuple[int, ...], index: int):
     """The inverse of :func:`to_rows` for an array of the original batched ``shape``."""
     if index + 1 == len(shape) - 1:
         return y.reshape(shape)
     moved = shape[:index + 1] + shape[index + 2:] + (shape[index + 1],)
-    return np.ascontiguousarray(np.moveaxis(y.reshape(moved), -1, index + 1))
+    axes = tuple(range(index + 1)) + (len(shape) - 1,) + tuple(range(index + 1, len(shape) - 1))
+    return k.permute_axes(y.reshape(moved), axes)
 
 
 def _affine_params(kind: str) -> tuple[Param, ...]:
@@ -132,7 +133,7 @@ class BatchNormalization(_AxisLayer):
     def forward(self, ctx, inputs, weights):
         x = inputs[0]
         index = resolve_axis(self, x.shape[1:])
-        rows = to_rows(x, index)
+        rows = to_rows(ctx.k, x, index)
         cfg = self.config
         gamma, beta, (moving_mean, moving_var) = _split_affine(cfg, weights)
         if ctx.training:
@@ -142,14 +143,14 @@ class BatchNormalization(_AxisLayer):
         else:
             y, xhat, inv_std = ctx.k.batchnorm_forward_infer(rows, gamma, beta, moving_mean, moving_var,
                                                              cfg["epsilon"])
-        return from_rows(y, x.shape, index), (xhat, inv_std, ctx.training, x.shape, index)
+        return from_rows(ctx.k, y, x.shape, index), (xhat, inv_std, ctx.training, x.shape, index)
 
     def backward(self, ctx, dout, cache, weights, need_dx):
         xhat, inv_std, batch_stats, shape, index = cache
         gamma, _, _ = _split_affine(self.config, weights)
-        dx, dgamma, dbeta = ctx.k.batchnorm_backward(to_rows(dout, index), xhat, inv_std, gamma, batch_stats,
-                                                     need_dx)
-        dx = None if dx is None else from_rows(dx, shape, index)
+        dy = to_rows(ctx.k, dout, index)
+        dx, dgamma, dbeta = ctx.k.batchnorm_backward(dy, xhat, inv_std, gamma, batch_stats, need_dx)
+        dx = None if dx is None else from_rows(ctx.k, dx, shape, index)
         return [dx], _affine_grads(self.config, dgamma, dbeta) + [None, None]
 
     @classmethod
@@ -190,14 +191,16 @@ class LayerNormalization(_AxisLayer):
         x = inputs[0]
         index = resolve_axis(self, x.shape[1:])
         gamma, beta, _ = _split_affine(self.config, weights)
-        y, xhat, inv_std = ctx.k.layernorm_forward(to_rows(x, index), gamma, beta, self.config["epsilon"])
-        return from_rows(y, x.shape, index), (xhat, inv_std, x.shape, index)
+        rows = to_rows(ctx.k, x, index)
+        y, xhat, inv_std = ctx.k.layernorm_forward(rows, gamma, beta, self.config["epsilon"])
+        return from_rows(ctx.k, y, x.shape, index), (xhat, inv_std, x.shape, index)
 
     def backward(self, ctx, dout, cache, weights, need_dx):
         xhat, inv_std, shape, index = cache
         gamma, _, _ = _split_affine(self.config, weights)
-        dx, dgamma, dbeta = ctx.k.layernorm_backward(to_rows(dout, index), xhat, inv_std, gamma, need_dx)
-        dx = None if dx is None else from_rows(dx, shape, index)
+        dy = to_rows(ctx.k, dout, index)
+        dx, dgamma, dbeta = ctx.k.layernorm_backward(dy, xhat, inv_std, gamma, need_dx)
+        dx = None if dx is None else from_rows(ctx.k, dx, shape, index)
         return [dx], _affine_grads(self.config, dgamma, dbeta)
 
     @classmethod

@@ -33,7 +33,7 @@ class _NoiseLayer(Layer):
         return input_shapes[0]
 
     def backward(self, ctx, dout, mask, weights, need_dx):
-        return [dout if mask is None else dout * mask], []
+        return [dout if mask is None else ctx.k.mul(dout, mask)], []
 
 
 @register
@@ -63,8 +63,8 @@ class SpatialDropout2D(_NoiseLayer):
         if not ctx.training or rate == 0.0:
             return x, None
         keep = ctx.rng.random((x.shape[0], 1, 1, x.shape[-1]), dtype=np.float32) >= rate
-        mask = keep.astype(x.dtype) / x.dtype.type(1.0 - rate)
-        return x * mask, mask
+        mask = ctx.k.to_device(keep.astype(x.dtype) / x.dtype.type(1.0 - rate))
+        return ctx.k.mul(x, mask), mask
 
     @classmethod
     def examples(cls):
@@ -92,7 +92,7 @@ class GaussianNoise(Layer):
         if not ctx.training or stddev == 0.0:
             return x, None
         noise = ctx.rng.standard_normal(x.shape, dtype=np.float32).astype(x.dtype) * x.dtype.type(stddev)
-        return x + noise, None
+        return ctx.k.add(x, ctx.k.to_device(noise)), None
 
     def backward(self, ctx, dout, cache, weights, need_dx):
         return [dout], []
@@ -119,8 +119,8 @@ class GaussianDropout(_NoiseLayer):
             return x, None
         stddev = math.sqrt(rate / (1.0 - rate))
         noise = ctx.rng.standard_normal(x.shape, dtype=np.float32).astype(x.dtype)
-        mask = noise * x.dtype.type(stddev) + x.dtype.type(1.0)
-        return x * mask, mask
+        mask = ctx.k.to_device(noise * x.dtype.type(stddev) + x.dtype.type(1.0))
+        return ctx.k.mul(x, mask), mask
 
     @classmethod
     def examples(cls):

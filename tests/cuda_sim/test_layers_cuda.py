@@ -1,0 +1,58 @@
+"""Every registered layer's forward and backward on the cuda backend against the cpu backend (float32,
+rtol 1e-4), training and inference, with the tensors kept on the device between the calls."""
+
+import numpy as np
+import pytest
+
+from core.kernels import get_backend
+from core.layers import registry
+from core.layers.base import Context
+from tests.core.layer_check import make_case, run
+
+CASES = [(name, i, config, shapes)
+         for name in registry.all_types() if name != "InputLayer"
+         for i, (config, shapes) in enumerate(registry.get(name).examples())]
+
+
+def run_on_device(layer, inputs, weights, training, dout, seed=7):
+    """Forward and backward on the cuda backend with inputs and weights uploaded once; results come back."""
+    k = get_backend("cuda")
+    ctx = Context(k=k, rng=np.random.default_rng(seed), training=training)
+    ws = [k.to_device(w.copy()) for w in weights]
+    out, cache = layer.forward(ctx, [k.to_device(x.copy()) for x in inputs], ws)
+    assert hasattr(out, "copy_to_host"), f"{layer.type_name} forward returned a host array on cuda"
+    dxs, dws = layer.backward(ctx, k.to_device(dout), cache, ws, True)
+    back = [None if d is None else k.to_host(d) for d in list(dxs) + list(dws)]
+    return k.to_host(out), back[:len(dxs)], back[len(dxs):], [k.to_host(w) for w in ws]
+
+
+@pytest.mark.parametrize("name,index,config,shapes", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize("training", [True, False], ids=["train", "infer"])
+def test_cuda_matches_cpu(name, index, config, shapes, training):
+    cls = registry.get(name)
+    layer, inputs, weights = make_case(cls, config, shapes, np.float32)
+    out, _, _ = run(layer, "cpu", inputs, weights, training)
+    dout = np.random.default_rng(2).standard_normal(out.shape).astype(np.float32)
+    ws_cpu = [w.copy() for w in weights]
+    ref = run(layer, "cpu", inputs, ws_cpu, training, dout)
+    got_out, got_dx, got_dw, got_ws = run_on_device(layer, inputs, weights, training, dout)
+    tol = dict(rtol=1e-4, atol=1e-5)
+    assert got_out.dtype == np.float32
+    np.testing.assert_allclose(got_out, ref[0], **tol, err_msg=f"{name} {config} forward")
+    for what, got, want in [("input grad", got_dx, ref[1]), ("weight grad", got_dw, ref[2])]:
+        for a, b in zip(got, want):
+            if b is None:
+                assert a is None, f"{name} {what}"
+            else:
+                np.testing.assert_allclose(a, b, **tol, err_msg=f"{name} {config} {what}")
+    # state updated in place during a training forward (moving averages) must match as well
+    _, _, _, cpu_ws = _state_after_forward(layer, inputs, weights, training)
+    for a, b in zip(got_ws, cpu_ws):
+        np.testing.assert_allclose(a, b, **tol, err_msg=f"{name} {config} updated state")
+
+
+def _state_after_forward(layer, inputs, weights, training):
+    ctx = Context(k=get_backend("cpu"), rng=np.random.default_rng(7), training=training)
+    ws = [w.copy() for w in weights]
+    out, cache = layer.forward(ctx, [x.copy() for x in inputs], ws)
+    return out, cache, None, ws
