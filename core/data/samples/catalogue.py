@@ -119,7 +119,7 @@ def _register_images() -> None:
         "shapes", "Shapes (28×28)", "images", "classification",
         "Filled circles, squares, triangles and crosses at random position, size and rotation, with pixel "
         "noise: for convolutions and augmentation.", _shapes,
-        (_n(1000, 20, 20000), _noise(0.1, 0.5),
+        (_n(2000, 20, 20000), _noise(0.1, 0.5),
          SampleParam("min_scale", "float", 0.25, 0.1, 0.5, doc="smallest radius, fraction of the side"),
          SampleParam("max_scale", "float", 0.45, 0.1, 0.5, doc="largest radius, fraction of the side"), SEED)))
 

@@ -25,7 +25,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return (images.astype(np.float32) / 16.0)[..., None], labels.astype(np.int64)
 
 
-def shapes(n: int = 1000, size: int = 28, noise: float = 0.1, min_scale: float = 0.25, max_scale: float = 0.45,
+def shapes(n: int = 2000, size: int = 28, noise: float = 0.1, min_scale: float = 0.25, max_scale: float = 0.45,
            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Filled circles, squares, triangles and crosses at random position, size and rotation, plus noise.
 

@@ -131,7 +131,7 @@ RECIPES: dict[str, tuple[Callable[[Dataset], Graph], tuple, float, int, int, str
 }
 # sample -> (layer types needed, variant, recipe): used when those layer types are registered
 RICH_RECIPES: dict[str, tuple[tuple[str, ...], str, tuple]] = {
-    "shapes": (("Conv2D", "MaxPooling2D"), "cnn", (_conv_classifier, CLS, 3e-3, 15, 32, None)),
+    "shapes": (("Conv2D", "MaxPooling2D"), "cnn", (_conv_classifier, CLS, 3e-3, 20, 32, None)),
     "sine_forecast": (("LSTM",), "lstm", (_lstm(16, False), REG, 1e-2, 30, 32, None)),
     "waveforms": (("Conv1D", "GlobalMaxPooling1D"), "cnn1d", (_conv1d_classifier, CLS, 1e-2, 30, 32, None)),
 }
