@@ -7,6 +7,7 @@ change through plain-Python events, so views follow the model without Qt in here
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -56,7 +57,8 @@ class Graph:
 
     @property
     def links(self) -> list[Link]:
-        return sorted(self._links, key=lambda l: (self._index(l.target), l.slot))
+        index = self._positions()
+        return sorted(self._links, key=lambda l: (index[l.target], l.slot))
 
     def layer(self, layer_id: str) -> Layer:
         try:
@@ -86,7 +88,9 @@ class Graph:
         return [l.source for l in sorted((l for l in self._links if l.target == layer_id), key=lambda l: l.slot)]
 
     def consumers_of(self, layer_id: str) -> list[str]:
-        return [l.target for l in self.links if l.source == layer_id]
+        index = self._positions()
+        return [l.target for l in sorted((l for l in self._links if l.source == layer_id),
+                                         key=lambda l: (index[l.target], l.slot))]
 
     def input_layers(self) -> list[str]:
         return [i for i, layer in self._layers.items() if layer.type_name == "InputLayer"]
@@ -98,23 +102,28 @@ class Graph:
 
     def topological_order(self) -> list[str]:
         """Every layer id, each after all its sources; ties keep insertion order (Keras's layer order)."""
+        index = self._positions()
         indegree = {i: 0 for i in self._layers}
+        targets: dict[str, list[str]] = {i: [] for i in self._layers}
         for link in self._links:
             indegree[link.target] += 1
-        ready = [i for i in self._layers if indegree[i] == 0]
+            targets[link.source].append(link.target)
+        ready = [index[i] for i in self._layers if indegree[i] == 0]
+        ids = list(self._layers)
         order: list[str] = []
+        heapq.heapify(ready)
         while ready:
-            ready.sort(key=self._index)
-            current = ready.pop(0)
+            current = ids[heapq.heappop(ready)]
             order.append(current)
-            for target in self.consumers_of(current):
+            for target in targets[current]:
                 indegree[target] -= 1
                 if indegree[target] == 0:
-                    ready.append(target)
+                    heapq.heappush(ready, index[target])
         return order
 
-    def _index(self, layer_id: str) -> int:
-        return list(self._layers).index(layer_id)
+    def _positions(self) -> dict[str, int]:
+        """Insertion position of every layer id (ties in the topological order keep this order)."""
+        return {layer_id: i for i, layer_id in enumerate(self._layers)}
 
     # -- edits ---------------------------------------------------------------------------------------------
     def add_layer(self, layer: Layer | str, config: dict[str, Any] | None = None, *, name: str | None = None,

@@ -24,7 +24,7 @@ def test_palette_drag_carries_the_type_and_a_drop_adds_the_layer(window):
     assert bytes(mime.data(LAYER_MIME)).decode() == "Dense"
     viewport = window.view.viewport()
     point = viewport.rect().center()
-    enter = QDragEnterEvent(QPointF(point), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(point, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(viewport, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(point), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
@@ -42,7 +42,7 @@ def test_a_drop_of_other_data_is_ignored(window):
     mime = QMimeData()
     mime.setText("Dense")
     viewport = window.view.viewport()
-    QApplication.sendEvent(viewport, QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton,
+    QApplication.sendEvent(viewport, QDragEnterEvent(QPoint(50, 50), Qt.CopyAction, mime, Qt.LeftButton,
                                                      Qt.NoModifier))
     QApplication.sendEvent(viewport, QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
     assert len(window.document.graph) == 0
