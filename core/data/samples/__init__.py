@@ -1,5 +1,5 @@
-"""Built-in sample data sets (generated offline with a seed, or read from ``samples/``) and their starter
-networks: ``list_samples()``, ``load_sample(name, **params)``, ``starter(name)``."""
+"""Built-in sample data sets (generated offline with a seed, or read from ``data/`` beside this module) and their
+starter networks: ``list_samples()``, ``load_sample(name, **params)``, ``starter(name)``."""
 
 from core.data.samples import catalogue as _catalogue  # noqa: F401  (registers the samples)
 from core.data.samples.registry import (CATEGORIES, SampleParam, SampleSpec, get_spec, list_samples, load_sample,

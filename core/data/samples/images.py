@@ -1,4 +1,4 @@
-"""Image sets: the UCI handwritten digits (8×8, shipped in ``samples/digits.npz``) and synthetic 28×28 shapes.
+"""Image sets: the UCI handwritten digits (8×8, shipped in ``data/digits.npz`` beside this module) and synthetic 28×28 shapes.
 
 Images are channels-last float32 in ``[0, 1]``: ``(n, height, width, 1)``.
 """
@@ -20,8 +20,8 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
         with np.load(path) as data:
             images, labels = data["images"], data["labels"]
     except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"cannot read the digits sample {path} ({exc}): restore samples/digits.npz from the "
-                        "repository") from exc
+        raise DataError(f"cannot read the digits sample {path} ({exc}): restore core/data/samples/data/digits.npz "
+                        "from the repository") from exc
     return (images.astype(np.float32) / 16.0)[..., None], labels.astype(np.int64)
 
 
