@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
@@ -12,17 +13,31 @@ from PySide6.QtWidgets import QApplication
 
 from app import settings
 
-STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
+RESOURCES = Path(str(resources.files("app") / "resources"))  # package data: works from a wheel or a bundle too
+STYLE_SHEET = RESOURCES / "style.qss"
+DARK_STYLE_SHEET = RESOURCES / "style-dark.qss"
+APP_ICON = RESOURCES / "icons" / "app" / "org.neurocanvas.NeuroCanvas.svg"
+
+
+def apply_style(app: QApplication, scheme: Qt.ColorScheme | None = None) -> None:
+    """The light or the dark style sheet, whichever matches ``scheme`` (default: the system's colour scheme now)."""
+    dark = (app.styleHints().colorScheme() if scheme is None else scheme) == Qt.ColorScheme.Dark
+    sheet = DARK_STYLE_SHEET if dark else STYLE_SHEET
+    if sheet.exists():
+        app.setStyleSheet(sheet.read_text(encoding="utf-8"))
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
-    """The QApplication (created once), named and styled."""
+    """The QApplication (created once), named and styled; the style follows the system's light or dark scheme."""
     QCoreApplication.setOrganizationName(settings.ORGANIZATION)
     QCoreApplication.setApplicationName(settings.APPLICATION)
+    QApplication.setDesktopFileName("org.neurocanvas.NeuroCanvas")  # Wayland matches the window to its .desktop
     app = QApplication.instance() or QApplication(["neurocanvas", *(argv or [])])
-    app.setWindowIcon(QIcon(str(STYLE_SHEET.parent / "icons" / "app.svg")))
-    if STYLE_SHEET.exists():
-        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    app.setWindowIcon(QIcon(str(APP_ICON)))
+    apply_style(app)
+    if not app.property("followsColorScheme"):
+        app.styleHints().colorSchemeChanged.connect(lambda scheme: apply_style(app, scheme))
+        app.setProperty("followsColorScheme", True)
     return app
 
 
