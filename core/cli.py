@@ -9,20 +9,95 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 import core
 
 
+EPILOG = ("Exit codes: 0 success, 1 failure (a message on stderr says why), 2 usage error. "
+          "Run `neurocanvas COMMAND --help` for a command's options.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="neurocanvas",
-        description="Draw, train, watch and export deep neural networks. Without a subcommand, opens the app.")
+        prog="neurocanvas", epilog=EPILOG,
+        description="Draw, train, watch and export deep neural networks. Without a command, opens the app "
+                    "(with a .h5 file, opens that file).")
     parser.add_argument("--version", action="version", version=f"neurocanvas {core.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    summary = sub.add_parser("summary", help="print a model file's layers, shapes and parameter counts")
-    summary.add_argument("model", help="a .h5 model file")
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_predict(sub)
+    _add_export(sub)
+    summary = _command(sub, "summary", "print a model file's layers, shapes and parameter counts")
+    summary.add_argument("--markdown", action="store_true", help="a Markdown table instead of Keras's text table")
+    samples = sub.add_parser("samples", help="list the sample data sets usable with --data", epilog=EPILOG)
+    samples.add_argument("--category", help="only this category (e.g. '2-D classification')")
+    samples.add_argument("--json", action="store_true", help="every sample's description and parameters as JSON")
+    _add_bench(sub)
+    return parser
+
+
+def _command(sub: Any, name: str, text: str, json_help: str = "print the result as one JSON object") -> Any:
+    cmd = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EPILOG)
+    cmd.add_argument("model", metavar="MODEL.h5", help="a model file (.h5) saved by NeuroCanvas or Keras")
+    cmd.add_argument("--json", action="store_true", help=json_help)
+    return cmd
+
+
+def _add_data(cmd: Any, what: str = "the data") -> None:
+    cmd.add_argument("--data", required=True, metavar="SAMPLE|FILE",
+                     help=f"{what}: a sample name (see `neurocanvas samples`), or a .npz (x, y), .csv (target last) "
+                          "or .h5 (datasets x, y) file")
+    cmd.add_argument("--param", action="append", metavar="KEY=VALUE",
+                     help="a parameter of the sample data set (repeatable), e.g. --param n=1000")
+    cmd.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")
+
+
+def _add_train(sub: Any) -> None:
+    cmd = _command(sub, "train", "train a model file on a sample data set or a data file",
+                   "print the final metrics and the history as one JSON object (progress still goes to stderr)")
+    _add_data(cmd, "the training data")
+    cmd.add_argument("--epochs", type=_positive_int, default=10, help="epochs to train (default 10)")
+    cmd.add_argument("--optimizer", help="optimiser by Keras name (adam, sgd, rmsprop, ...); default: the file's, "
+                                         "else adam")
+    cmd.add_argument("--lr", type=float, help="learning rate (default: the file's, else the optimiser's default)")
+    cmd.add_argument("--loss", help="loss by Keras name; default: the file's, else chosen from the data and the "
+                                    "output layer")
+    cmd.add_argument("--backend", default="cpu", choices=("cpu", "reference", "cuda"), help="kernels to run on")
+    cmd.add_argument("--seed", type=int, default=0, help="seed of the split, weights and shuffling (default 0)")
+    cmd.add_argument("--validation-split", type=float, default=0.1, metavar="FRACTION",
+                     help="fraction of the data held out for validation (default 0.1; 0 for none)")
+    cmd.add_argument("--scale", choices=("none", "standard", "minmax"), default="none",
+                     help="fit input scaling on the training split and store it in the model file")
+    cmd.add_argument("--out", metavar="TRAINED.h5", help="where to save the trained model (default: MODEL.h5 "
+                                                         "itself, history appended)")
+    cmd.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _add_evaluate(sub: Any) -> None:
+    cmd = _command(sub, "evaluate", "compute a model file's loss and metrics on data")
+    _add_data(cmd)
+
+
+def _add_predict(sub: Any) -> None:
+    cmd = _command(sub, "predict", "write a model file's predictions for data to CSV or NPY")
+    _add_data(cmd, "the inputs: a .npy array of samples, or anything train accepts (its targets are ignored)")
+    cmd.add_argument("--out", required=True, metavar="PRED.csv|PRED.npy",
+                     help="output file: .csv (a row per sample, the predicted class first for classifiers) or .npy")
+
+
+def _add_export(sub: Any) -> None:
+    from core.io.exports import FORMATS
+    cmd = _command(sub, "export", "export a model file to another format")
+    cmd.add_argument("--format", required=True, choices=list(FORMATS), metavar="FORMAT",
+                     help="; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
+    cmd.add_argument("--out", metavar="PATH", help="output file (default: beside MODEL.h5, named after it)")
+
+
+def _add_bench(sub: Any) -> None:
     bench = sub.add_parser("bench", help="measure training and inference speed on the standard workloads")
     bench.add_argument("--workload", action="append", metavar="NAME",
                        help="a workload to run (repeatable; default: all): " + ", ".join(_workload_names()))
@@ -30,7 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=3, help="measured epochs after the warm-up (default 3)")
     bench.add_argument("--no-first-batch", action="store_true", help="skip the cold/warm first-batch timings")
     bench.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
-    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _workload_names() -> list[str]:
@@ -69,11 +150,36 @@ def _open_gui(argv: list[str]) -> int:
     return int(gui_main(argv) or 0)
 
 
-def _summary(args: argparse.Namespace) -> int:
-    from core.io.h5 import load_model
+def _print_result(command: str, result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({k: v for k, v in result.items() if k != "text"}, default=_plain))
+        return
+    if command == "summary":
+        print(result["text"])
+    elif command == "samples":
+        from core.commands import samples_table
+        print(samples_table(result["samples"]))
+    elif command == "train":
+        final = " - ".join(f"{k}: {v:.4f}" for k, v in result["final"].items())
+        print(f"trained {result['epochs']} epoch(s) on {result['samples']} samples: {final}")
+        print(f"saved {result['model']}")
+    elif command == "evaluate":
+        print(" - ".join(f"{k}: {v:.4f}" for k, v in result["metrics"].items()))
+    elif command == "predict":
+        print(f"wrote {result['rows']} predictions to {result['out']}")
+    elif command == "export":
+        print(f"wrote {result['out']} ({result['format']}, {result['bytes']:,} bytes)")
 
-    model = load_model(args.model)
-    model.summary()
+
+def _plain(value: Any) -> Any:
+    """NumPy numbers in results as plain JSON numbers."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from core import commands
+    runner = getattr(commands, f"run_{args.command}")
+    _print_result(args.command, runner(args), getattr(args, "json", False))
     return 0
 
 
@@ -83,11 +189,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _open_gui(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"summary": _summary, "bench": _bench}
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("neurocanvas: give a command (or no arguments to open the app); see neurocanvas --help",
+              file=sys.stderr)
+        return 2
+    handler = _bench if args.command == "bench" else _run
     try:
-        return handlers[args.command](args)
+        return handler(args)
     except core.NeuroCanvasError as exc:
+        from core.commands import UsageError
         print(f"neurocanvas {args.command}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): not our failure to report
+        sys.stdout = open(os.devnull, "w")
+        return 1
+    except OSError as exc:
+        print(f"neurocanvas {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1
 
 

@@ -1,0 +1,258 @@
+"""What the ``neurocanvas`` subcommands do, apart from parsing (``core/cli.py``): each ``run_*`` function takes
+the parsed arguments and returns a JSON-friendly result dict, printing progress to stderr only, so that the
+command line prints either a human summary or the dict as JSON.
+
+Errors a user can fix raise :class:`UsageError` (exit code 2) or a :class:`~core.errors.NeuroCanvasError`
+(exit code 1), with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import NeuroCanvasError
+
+CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
+
+
+class UsageError(NeuroCanvasError):
+    """The command line asks for something impossible (exit code 2)."""
+
+
+# -- data ----------------------------------------------------------------------------------------------------------
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``["n=200", "noise=0.1"]`` → ``{"n": 200, "noise": 0.1}`` (values parsed as JSON when they can be)."""
+    params = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param {item!r}: write KEY=VALUE, e.g. --param n=200")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def load_data(spec: str, params: dict[str, Any] | None = None) -> Any:
+    """A :class:`core.data.Dataset` from a sample name or a data file (.npz with x and y, .csv with the target
+    in the last column, .h5/.hdf5 with datasets x and y)."""
+    from core.data import load_csv, load_hdf5, load_npz, load_sample, sample_names
+    if spec in sample_names():
+        return load_sample(spec, **(params or {}))
+    path = Path(spec)
+    if not path.exists():
+        raise UsageError(f"--data {spec!r} is neither a sample data set (`neurocanvas samples` lists them) nor an "
+                         "existing file")
+    if params:
+        raise UsageError("--param applies to sample data sets only")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return load_npz(path)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return load_csv(path)
+    if suffix in (".h5", ".hdf5"):
+        return load_hdf5(path, x="x", y="y", lazy=False)
+    raise UsageError(f"--data {spec}: unknown file type {suffix or '(none)'}: give a .npz (arrays x and y), a .csv "
+                     "(target in the last column) or an .h5 file (datasets x and y)")
+
+
+def inputs_of(spec: str, params: dict[str, Any] | None = None) -> np.ndarray:
+    """Inputs only: a .npy array of samples, or the x of anything :func:`load_data` reads."""
+    if spec.lower().endswith(".npy") and Path(spec).is_file():
+        return np.load(spec, allow_pickle=False)
+    return np.asarray(load_data(spec, params).x)
+
+
+def _prepared(model: Any, x: Any) -> np.ndarray:
+    """The inputs scaled as in training, after checking that they have the features the model was trained on."""
+    x = np.asarray(x)
+    net = model.network
+    expected = net.output_shapes[net.input_ids[0]]
+    if len(net.input_ids) == 1 and tuple(x.shape[1:]) != tuple(expected):
+        from core.shapes import format_shape
+        size = int(np.prod(x.shape[1:]))
+        raise NeuroCanvasError(f"the model's input is {format_shape(expected)} but the data's samples are "
+                               f"{format_shape(x.shape[1:])} ({size} features): use data of the kind the model "
+                               "was made for, or change its InputLayer")
+    prep = getattr(model, "preprocessing", None)
+    return prep.apply(x) if prep is not None else x.astype(np.float32, copy=False)
+
+
+def _targets(model: Any, data: Any) -> np.ndarray:
+    """The data's targets in the form the model's loss expects (one-hot for categorical cross-entropy)."""
+    from core.data import one_hot
+    y = np.asarray(data.y)
+    net = model.network
+    units = net.output_shapes[net.output_ids[0]][-1]
+    loss = model.loss.name
+    if data.task == "classification":
+        classes = data.num_classes
+        if loss == "binary_crossentropy":
+            if units != 1 or classes > 2:
+                raise NeuroCanvasError(f"binary_crossentropy needs one sigmoid output and two classes; the data has "
+                                       f"{classes} classes: use categorical_crossentropy with {classes} outputs")
+            return y.reshape(-1, 1).astype(np.float32)
+        if units != classes:
+            raise NeuroCanvasError(f"the model has {units} outputs but the data has {classes} classes: give the last "
+                                   f"layer {classes} units")
+        return one_hot(y, classes) if loss == "categorical_crossentropy" else y
+    y = y.astype(np.float32)
+    return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def _default_loss(model: Any, data: Any) -> str:
+    if data.task != "classification":
+        return "mean_squared_error"
+    net = model.network
+    return "binary_crossentropy" if net.output_shapes[net.output_ids[0]][-1] == 1 else "categorical_crossentropy"
+
+
+# -- train / evaluate / predict ------------------------------------------------------------------------------------
+def _compile(model: Any, data: Any, args: Any) -> None:
+    """Keep the file's training settings unless the command line changes them."""
+    from core import optimizers
+    current = model.optimizer
+    if current is None or args.optimizer or args.lr is not None:
+        name = args.optimizer or (current.name if current is not None else "adam")
+        kwargs = {} if args.lr is None else {"learning_rate": args.lr}
+        optimizer = optimizers.get(name, **kwargs)
+    else:
+        optimizer = current
+    loss = args.loss or (model.loss.name if model.loss is not None else _default_loss(model, data))
+    metrics = (model._compiled or {}).get("metrics")
+    if not metrics and data.task == "classification":
+        metrics = ["accuracy"]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or [], backend=args.backend, seed=args.seed)
+
+
+def run_train(args: Any) -> dict[str, Any]:
+    from core.io.h5 import load_model, save_model
+    from core.progress import ProgressBar
+    model = load_model(args.model)
+    data = load_data(args.data, parse_params(args.param))
+    _compile(model, data, args)
+    splits = data.split(validation=args.validation_split, test=0.0, seed=args.seed)
+    if args.scale and args.scale != "none":
+        from core.data import Preprocessing, make_scaler
+        scaler = make_scaler(args.scale).fit(np.asarray(splits.train.x))
+        model.preprocessing = Preprocessing([scaler], class_names=data.class_names)
+    train, val = splits.train, splits.validation
+    validation = (_prepared(model, val.x), _targets(model, val)) if len(val) else None
+    bar = [] if args.quiet else [ProgressBar(1 if sys.stderr.isatty() else 2, file=sys.stderr)]
+    previous = getattr(model, "history", None)
+    history = model.fit(_prepared(model, train.x), _targets(model, train), batch_size=args.batch_size,
+                        epochs=args.epochs, verbose=0, callbacks=bar, validation_data=validation)
+    _merge_history(model, previous, history)
+    out = args.out or args.model
+    save_model(model, out)
+    final = {k: v[-1] for k, v in history.history.items()}
+    return {"model": str(out), "epochs": len(history.epoch), "samples": len(train),
+            "validation_samples": len(val), "final": final, "history": history.history,
+            "stop_reason": history.stop_reason}
+
+
+def _merge_history(model: Any, previous: Any, latest: Any) -> None:
+    """Continue the file's history instead of replacing it (the CSV export then shows every epoch)."""
+    if previous is None or not getattr(previous, "epoch", None):
+        return
+    from core.training import History
+    offset = previous.epoch[-1] + 1
+    keys = set(previous.history) | set(latest.history)
+    merged = {k: list(previous.history.get(k, [])) + list(latest.history.get(k, [])) for k in keys}
+    model.history = History(history=merged, epoch=list(previous.epoch) + [e + offset for e in latest.epoch],
+                            stop_reason=latest.stop_reason)
+
+
+def run_evaluate(args: Any) -> dict[str, Any]:
+    from core.io.h5 import load_model
+    model = load_model(args.model)
+    data = load_data(args.data, parse_params(args.param))
+    if model.loss is None:
+        model.compile(optimizer="adam", loss=_default_loss(model, data),
+                      metrics=["accuracy"] if data.task == "classification" else [])
+    logs = model.evaluate(_prepared(model, data.x), _targets(model, data), batch_size=args.batch_size, verbose=0,
+                          return_dict=True)
+    return {"model": args.model, "data": args.data, "samples": len(data), "metrics": logs}
+
+
+def run_predict(args: Any) -> dict[str, Any]:
+    from core.io.h5 import load_model
+    model = load_model(args.model, compile=False)
+    x = _prepared(model, inputs_of(args.data, parse_params(args.param)))
+    out = model.predict(x, batch_size=args.batch_size)
+    if isinstance(out, list):
+        raise UsageError("the model has several outputs: predict writes one; use the Python API for it")
+    path = Path(args.out)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        np.save(path, out)
+    elif suffix == ".csv":
+        _write_predictions_csv(path, model, out)
+    else:
+        raise UsageError(f"--out {args.out}: the file name must end in .csv or .npy")
+    return {"model": args.model, "out": str(path), "rows": int(out.shape[0]), "shape": list(out.shape[1:])}
+
+
+def _write_predictions_csv(path: Path, model: Any, out: np.ndarray) -> None:
+    """One row per sample; for a softmax classifier the predicted class first, then one column per class."""
+    import csv
+    flat = out.reshape(len(out), -1)
+    prep = getattr(model, "preprocessing", None)
+    names = (prep.class_names if prep is not None else None) or [f"output_{k}" for k in range(flat.shape[1])]
+    names = names if len(names) == flat.shape[1] else [f"output_{k}" for k in range(flat.shape[1])]
+    net = model.network
+    softmax = net.output_activation(0) == "softmax" and flat.shape[1] > 1
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow((["predicted"] if softmax else []) + list(names))
+        for row in flat:
+            head = [names[int(np.argmax(row))]] if softmax else []
+            writer.writerow(head + [repr(float(v)) for v in row])
+
+
+# -- export / summary / samples --------------------------------------------------------------------------------------
+def run_export(args: Any) -> dict[str, Any]:
+    from core.io.exports import FORMATS, default_path, export
+    from core.io.h5 import load_model
+    if args.format not in FORMATS:
+        raise UsageError(f"--format {args.format}: choose one of {', '.join(FORMATS)}")
+    model = load_model(args.model)
+    out = Path(args.out) if args.out else default_path(args.model, args.format)
+    weights = os.path.relpath(os.path.abspath(args.model), os.path.dirname(os.path.abspath(out)))
+    export(model, out, args.format, weights_file=weights)
+    return {"model": args.model, "format": args.format, "out": str(out), "bytes": out.stat().st_size}
+
+
+def run_summary(args: Any) -> dict[str, Any]:
+    from core.io.exports import summary_markdown
+    from core.io.h5 import load_model
+    from core.io.summary import summary_text
+    from core.shapes import format_shape, infer_shapes
+    model = load_model(args.model, compile=False)
+    status = infer_shapes(model.graph)
+    layers = [{"name": model.graph.layer(i).name, "type": model.graph.layer(i).type_name,
+               "output_shape": format_shape(status[i].output_shape), "params": status[i].params,
+               "inputs": [model.graph.layer(s).name for s in model.graph.inputs_of(i)]}
+              for i in model.graph.topological_order()]
+    text = (summary_markdown if args.markdown else summary_text)(model.graph, model.name)
+    return {"model": args.model, "name": model.name, "layers": layers, "params": model.count_params(),
+            "text": text}
+
+
+def run_samples(args: Any) -> dict[str, Any]:
+    from core.data import list_samples
+    return {"samples": list_samples(args.category)}
+
+
+def samples_table(samples: list[dict[str, Any]]) -> str:
+    rows = [("NAME", "TASK", "CATEGORY", "TITLE")] + [(s["name"], s["task"], s["category"], s["title"])
+                                                      for s in samples]
+    widths = [max(len(r[k]) for r in rows) for k in range(3)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows)
