@@ -200,3 +200,22 @@ def test_invalid_combinations_are_refused():
     assert "dilation_rate > 1" in _error(Conv2D(2, 3, strides=2, dilation_rate=2), (9, 9, 1))
     assert "output_padding" in _error(Conv2DTranspose(2, 3, strides=2, output_padding=2), (4, 4, 1))
     assert "expects images" in _error(MaxPooling2D(), (10, 3))
+
+
+@pytest.mark.parametrize("channels", [2, 5])
+def test_large_batches_are_convolved_in_slices(monkeypatch, channels):
+    """Batches whose im2col matrix would pass the size limit are done a slice at a time, with the same result."""
+    from core.kernels.cpu import conv as cpu_conv
+    monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", 3000)
+    ref, cpu = get_backend("reference"), get_backend("cpu")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 6, 5, channels))
+    w = rng.standard_normal((3, 3, channels, 4))
+    b = rng.standard_normal(4)
+    y, kept = cpu.conv2d_forward_keep(x, w, b, (1, 2), "same", (1, 1))
+    assert kept[1] is None   # nothing large is held until backward
+    np.testing.assert_allclose(y, ref.conv2d_forward(x, w, b, (1, 2), "same", (1, 1)), rtol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    for got, want in zip(cpu.conv2d_backward_kept(kept, w, dy, (1, 2), "same", (1, 1), True),
+                         ref.conv2d_backward(x, w, dy, (1, 2), "same", (1, 1), True)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -14,7 +14,7 @@ from numba import njit, prange
 from core.kernels.reference.conv import _geometry, _out_length, _pad_amounts, _transpose_pads
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-KEEP_BYTES = 64 * 2**20  # im2col matrices up to this size are kept from forward for backward
+CHUNK_BYTES = 64 * 2**20  # larger im2col matrices are built a slice of the batch at a time (and not kept)
 
 
 @_pjit
@@ -136,8 +136,21 @@ def _columns(x, w_hw, strides, pads, out_hw, dilation):
     return cols
 
 
+def _chunks(n, out_hw, w_shape, channels, dtype):
+    """Batch slices whose im2col matrices stay under ``CHUNK_BYTES``; one slice when the whole batch fits."""
+    per_sample = out_hw[0] * out_hw[1] * w_shape[0] * w_shape[1] * channels * np.dtype(dtype).itemsize
+    size = max(1, CHUNK_BYTES // max(per_sample, 1))
+    return [slice(s, min(s + size, n)) for s in range(0, n, size)]
+
+
 def _forward(x, w, b, strides, pads, out_hw, dilation):
-    """``(y, columns)``: the convolution and the im2col matrix it multiplied."""
+    """``(y, columns)``: the convolution and the im2col matrix it multiplied (None when built in slices)."""
+    parts = _chunks(x.shape[0], out_hw, w.shape, x.shape[3], x.dtype)
+    if len(parts) > 1:
+        y = np.empty((x.shape[0],) + tuple(out_hw) + (w.shape[3],), x.dtype)
+        for part in parts:
+            y[part] = _forward(x[part], w, b, strides, pads, out_hw, dilation)[0]
+        return y, None
     cols = _columns(x, w.shape[:2], strides, pads, out_hw, dilation)
     y = cols @ w.reshape(-1, w.shape[3])
     if b is not None:
@@ -146,20 +159,28 @@ def _forward(x, w, b, strides, pads, out_hw, dilation):
 
 
 def _input_grad(dy, w, x_shape, strides, pads, dilation):
+    parts = _chunks(x_shape[0], dy.shape[1:3], w.shape, x_shape[3], dy.dtype)
+    if len(parts) > 1:
+        dx = np.empty(x_shape, dy.dtype)
+        for part in parts:
+            dx[part] = _input_grad(dy[part], w, dx[part].shape, strides, pads, dilation)
+        return dx
     dy2, w2 = np.ascontiguousarray(dy).reshape(-1, w.shape[3]), w.reshape(-1, w.shape[3])
+    few = _few_channels(x_shape[3])
+    dcols = w2 @ dy2.T if few else dy2 @ w2.T
     if w.shape[:2] == (1, 1) and tuple(strides) == (1, 1) and pads[0] == (0, 0) and pads[1] == (0, 0):
-        return (dy2 @ w2.T).reshape(x_shape)
+        return np.ascontiguousarray(dcols.T if few else dcols).reshape(x_shape)
     dx = np.empty(x_shape, dy.dtype)
     args = (w.shape[0], w.shape[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0],
             dy.shape[1], dy.shape[2], dx)
-    if _few_channels(x_shape[3]):
-        _col2im_t(w2 @ dy2.T, *args)
-    else:
-        _col2im(dy2 @ w2.T, *args)
+    (_col2im_t if few else _col2im)(dcols, *args)
     return dx
 
 
 def _weight_grad(x, dy, w_shape, strides, pads, dilation, cols=None):
+    parts = _chunks(x.shape[0], dy.shape[1:3], w_shape, x.shape[3], x.dtype)
+    if cols is None and len(parts) > 1:
+        return sum(_weight_grad(x[part], dy[part], w_shape, strides, pads, dilation) for part in parts)
     if cols is None:
         cols = _columns(x, w_shape[:2], strides, pads, dy.shape[1:3], dilation)
     return (cols.T @ np.ascontiguousarray(dy).reshape(-1, w_shape[3])).reshape(w_shape)
@@ -168,11 +189,6 @@ def _weight_grad(x, dy, w_shape, strides, pads, dilation, cols=None):
 def _bias_grad(dy):
     dy2 = np.ascontiguousarray(dy).reshape(-1, dy.shape[-1])
     return np.ones(dy2.shape[0], dy.dtype) @ dy2
-
-
-def _kept(x, cols):
-    """What backward needs: the input, and the im2col matrix unless it is too large to hold on to."""
-    return x, (cols if cols.nbytes <= KEEP_BYTES else None)
 
 
 def _backward(kept, w, dy, strides, pads, dilation, need_dx):
@@ -198,7 +214,7 @@ def conv2d_forward_keep(x, w, b, strides, padding, dilation):
     that backward does not rebuild it): ``(y, kept)``."""
     pads, out_hw = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
     y, cols = _forward(x, w, b, strides, pads, out_hw, dilation)
-    return y, _kept(x, cols)
+    return y, (x, cols)
 
 
 def conv2d_backward_kept(kept, w, dy, strides, padding, dilation, need_dx):
@@ -226,7 +242,7 @@ def conv1d_forward_keep(x, w, b, stride, padding, dilation):
     """:func:`conv1d_forward` that also returns what :func:`conv1d_backward_kept` needs: ``(y, kept)``."""
     pads, out_hw = _pads_1d(x, w, stride, padding, dilation)
     y, cols = _forward(x[:, None], w[None], b, (1, stride), pads, out_hw, (1, dilation))
-    return y[:, 0], _kept(x, cols)
+    return y[:, 0], (x, cols)
 
 
 def conv1d_backward_kept(kept, w, dy, stride, padding, dilation, need_dx):
