@@ -211,9 +211,7 @@ def _encode_targets(columns, names, targets, task, path):
     if task == "classification":
         if len(cols) != 1:
             raise DataError(f"{path}: classification takes one target column, got {len(cols)}: choose one")
-        labels = [str(float(v)) if numeric else v for v in cols[0]] if numeric else cols[0]
-        if numeric:
-            labels = [_int_text(v) for v in cols[0]]
+        labels = [_int_text(v) for v in cols[0]] if numeric else cols[0]
         encoder = LabelEncoder().fit(labels)
         if len(encoder.classes) < 2:
             raise DataError(f"{path}: the target column '{names[targets[0]]}' has only one class "

@@ -78,3 +78,10 @@ def test_bad_csv_inputs(tmp_path):
         load_csv(_write(tmp_path, "a,y\n1,x\n2,y\n"), task="regression")
     with pytest.raises(DataError, match="1 data row"):
         load_csv(_write(tmp_path, "a,y\n1,0\n"))
+
+
+def test_numeric_class_labels_keep_readable_names(tmp_path):
+    data = load_csv(_write(tmp_path, "a,grade\n1,1.0\n2,10.0\n3,2.0\n4,1.0\n"))
+    assert data.task == "classification" and data.class_names == ["1", "2", "10"]
+    assert data.y.tolist() == [0, 2, 1, 0]
+    assert load_csv(_write(tmp_path, "a,v\n1,0.5\n2,1.5\n3,2.5\n")).task == "regression"
