@@ -139,10 +139,12 @@ def run_train(args: Any) -> dict[str, Any]:
     data = load_data(args.data, parse_params(args.param))
     _compile(model, data, args)
     splits = data.split(validation=args.validation_split, test=0.0, seed=args.seed)
-    if args.scale and args.scale != "none":
-        from core.data import Preprocessing, make_scaler
+    from core.data import Preprocessing, make_scaler
+    if args.scale != "none":
         scaler = make_scaler(args.scale).fit(np.asarray(splits.train.x))
         model.preprocessing = Preprocessing([scaler], class_names=data.class_names)
+    elif getattr(model, "preprocessing", None) is None and data.class_names:
+        model.preprocessing = Preprocessing([], class_names=data.class_names)  # names for predict's CSV
     train, val = splits.train, splits.validation
     validation = (_prepared(model, val.x), _targets(model, val)) if len(val) else None
     bar = [] if args.quiet else [ProgressBar(1 if sys.stderr.isatty() else 2, file=sys.stderr)]

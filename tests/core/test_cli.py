@@ -71,7 +71,8 @@ def test_predict_writes_csv_and_npy(work):
     from core.data import load_sample
     x = load_sample("blobs", n=300).x
     np.save(work / "x.npy", x)
-    assert run("predict", "trained.h5", "--data", "x.npy", "--out", "pred.npy", cwd=work).returncode == 0
+    assert main(["predict", str(work / "trained.h5"), "--data", str(work / "x.npy"), "--out",
+                 str(work / "pred.npy")]) == 0
     want = model.predict(model.preprocessing.apply(x))
     np.testing.assert_allclose(np.load(work / "pred.npy"), want, rtol=1e-6)
     np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], float), want, rtol=1e-6)
