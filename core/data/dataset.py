@@ -100,6 +100,12 @@ class Dataset:
     def lazy(self) -> bool:
         return is_lazy(self.x)
 
+    def close(self) -> None:
+        """Close the files behind lazy inputs (an HDF5 file stays open while its Dataset is in use)."""
+        for a in (self.x, self.y):
+            if hasattr(a, "close") and is_lazy(a) and not isinstance(a, np.memmap):
+                a.close()
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` in memory (reads a lazy source whole: only for data that fits)."""
         return np.asarray(self.x), np.asarray(self.y)

@@ -73,6 +73,12 @@ class ArraySource:
         for start in range(0, len(self), rows):
             yield self.take(np.arange(start, min(len(self), start + rows)))
 
+    def close(self) -> None:
+        """Let go of the file behind the source (sources built on others close those)."""
+        base = getattr(self, "base", None)
+        if isinstance(base, ArraySource):
+            base.close()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} shape={self.shape} dtype={self.dtype}>"
 
@@ -147,6 +153,9 @@ class H5Array(ArraySource):
         if rows[-1] - rows[0] + 1 == rows.size:
             return self.dataset[int(rows[0]):int(rows[-1]) + 1]
         return self.dataset[rows]
+
+    def close(self) -> None:
+        self.dataset.file.close()
 
 
 class IndexedView(ArraySource):

@@ -13,7 +13,8 @@ from core.errors import NeuroCanvasError
 def _blobs(n=100, classes=(0, 1)):
     rng = np.random.default_rng(0)
     y = np.resize(np.array(classes), n)
-    return Dataset(rng.normal(size=(n, 3)).astype(np.float32) + y[:, None], y, class_names=["a", "b", "c"][:len(classes)])
+    x = rng.normal(size=(n, 3)).astype(np.float32) + y[:, None]
+    return Dataset(x, y, class_names=["a", "b", "c"][:len(set(classes))])
 
 
 def test_bad_arrays_get_errors_that_say_the_fix():

@@ -73,7 +73,8 @@ def test_hdf5_is_read_a_batch_at_a_time(tmp_path):
     (tmp_path / "bad.h5").write_bytes(b"\x89HDF not really")
     with pytest.raises(DataError, match="not a readable HDF5 file"):
         load_hdf5(tmp_path / "bad.h5", x="x", y="y")
-    data.x.dataset.file.close()
+    data.close()
+    assert not data.x.dataset  # the file is closed
 
 
 def _idx(array, code=0x08):

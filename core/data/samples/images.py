@@ -1,4 +1,5 @@
-"""Image sets: the UCI handwritten digits (8×8, shipped in ``data/digits.npz`` beside this module) and synthetic 28×28 shapes.
+"""Image sets: the UCI handwritten digits (8×8, shipped in ``data/digits.npz`` beside this module) and synthetic
+28×28 shapes.
 
 Images are channels-last float32 in ``[0, 1]``: ``(n, height, width, 1)``.
 """

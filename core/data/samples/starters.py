@@ -1,8 +1,9 @@
 """Recommended starter networks: for each sample, a small network and training settings that reach a good score
 in seconds (the GUI's templates). The scores are recorded in ``core/data/samples/data/README.md``.
 
-The shapes and waveforms starters are small convolutional networks and the forecasting starters recurrent (LSTM)
-when those layer types are registered; otherwise they fall back to Flatten + Dense networks (``Starter.variant`` says which).
+The shapes and waveforms starters are small convolutional networks and the sine-forecasting starter an LSTM when
+those layer types are registered; otherwise they fall back to Flatten + Dense networks (``Starter.variant`` says
+which). The random-walk starter stays a small MLP: the best predictor there is linear in the window.
 """
 
 from __future__ import annotations
@@ -168,5 +169,6 @@ def train_starter(name: str, seed: int = 0, test: float = 0.2, epochs: int | Non
         metric, score = "accuracy", float(logs["accuracy"])
     else:
         metric, score = "r2", 1.0 - float(logs["loss"]) / float(np.var(yt))
-    return {"sample": name, "variant": recipe.variant, "metric": metric, "score": score, "test_loss": float(logs["loss"]),
+    return {"sample": name, "variant": recipe.variant, "metric": metric, "score": score,
+            "test_loss": float(logs["loss"]),
             "seconds": seconds, "epochs": epochs or recipe.epochs}
