@@ -9,7 +9,11 @@ from core.layers import registry
 from core.layers.base import Context
 from tests.core.layer_check import make_case, run
 
-CASES = [(name, i, config, shapes)
+# Layers that still do NumPy work on their tensors in the layer itself, so they cannot run on device tensors yet.
+NOT_ON_DEVICE = {"ConvLSTM2D": "the layer slices, stacks and adds its per-step tensors with NumPy"}
+CASES = [pytest.param(name, i, config, shapes, id=f"{name}-{i}",
+                      marks=[pytest.mark.xfail(reason=NOT_ON_DEVICE[name], strict=True)] if name in NOT_ON_DEVICE
+                      else [])
          for name in registry.all_types() if name != "InputLayer"
          for i, (config, shapes) in enumerate(registry.get(name).examples())]
 
@@ -26,7 +30,7 @@ def run_on_device(layer, inputs, weights, training, dout, seed=7):
     return k.to_host(out), back[:len(dxs)], back[len(dxs):], [k.to_host(w) for w in ws]
 
 
-@pytest.mark.parametrize("name,index,config,shapes", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize("name,index,config,shapes", CASES)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "infer"])
 def test_cuda_matches_cpu(name, index, config, shapes, training):
     cls = registry.get(name)
