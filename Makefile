@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench wheel bundle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/neurocanvas bench
+
+# The sdist and the wheel in dist/ (resources and samples inside the packages).
+wheel: $(STAMP)
+	rm -f dist/neurocanvas-*
+	$(PY) -m build --outdir dist .
+
+# A standalone folder, dist/neurocanvas/, made by PyInstaller from the wheel in a venv of its own; run from build/
+# so that the checkout's packages cannot stand in for the installed ones (packaging/README.md).
+bundle: wheel
+	$(PYTHON) -m venv build/bundle-venv
+	build/bundle-venv/bin/pip install --quiet dist/neurocanvas-*.whl pyinstaller
+	cd build && bundle-venv/bin/pyinstaller --noconfirm --distpath ../dist --workpath pyinstaller ../packaging/neurocanvas.spec
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
