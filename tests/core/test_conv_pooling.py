@@ -19,6 +19,7 @@ from core.layers.conv import Conv1D, Conv2D, Conv2DTranspose
 from core.layers.core import Dense, Flatten, InputLayer
 from core.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling1D,
                                  MaxPooling1D, MaxPooling2D, UpSampling2D)
+from core.optimizers import Adam
 from core.shapes import check_buildable
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -219,3 +220,22 @@ def test_large_batches_are_convolved_in_slices(monkeypatch, channels):
     for got, want in zip(cpu.conv2d_backward_kept(kept, w, dy, (1, 2), "same", (1, 1), True),
                          ref.conv2d_backward(x, w, dy, (1, 2), "same", (1, 1), True)):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_a_small_cnn_learns_where_the_bright_bar_is():
+    """End to end through fit: Conv2D, pooling and Conv2DTranspose train, and the loss falls well below chance."""
+    rng = np.random.default_rng(0)
+    n = 256
+    y = rng.integers(0, 2, n)
+    x = rng.normal(0, 0.3, (n, 8, 8, 1)).astype(np.float32)
+    for i in range(n):
+        col = rng.integers(0, 4) + 4 * y[i]   # a vertical bar in the left (0) or right (1) half
+        x[i, :, col, 0] += 1.0
+    model = Sequential([
+        Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 1)), MaxPooling2D(2),
+        Conv2DTranspose(4, 2, strides=2, activation="relu"), AveragePooling2D(2),
+        Conv2D(4, 3, activation="relu"), Flatten(), Dense(2, activation="softmax")])
+    model.compile(optimizer=Adam(0.01), loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.05 < 0.6 < losses[0], losses
