@@ -24,7 +24,8 @@ POSITIONAL = {  # the arguments Keras users pass by position, and that Keras req
     "Dense": 1, "Conv1D": 2, "Conv2D": 2, "Conv2DTranspose": 2, "Dropout": 1, "SpatialDropout2D": 1,
     "GaussianDropout": 1, "GaussianNoise": 1, "Activation": 1, "Reshape": 1, "Permute": 1, "RepeatVector": 1,
     "SimpleRNN": 1, "GRU": 1, "LSTM": 1, "RandomCrop": 2, "RandomRotation": 1, "RandomZoom": 1,
-    "RandomTranslation": 2, "ConvLSTM2D": 2,
+    "RandomTranslation": 2, "ConvLSTM2D": 2, "MaxPooling1D": 1, "MaxPooling2D": 1, "AveragePooling1D": 1,
+    "AveragePooling2D": 1,
 }
 NOT_IN_KERAS = {"LocalResponseNormalization": "Keras has no such layer"}
 KERAS_ACTIVATIONS_MISSING = {"hard_sigmoid_tf2": "tf.keras 2's hard_sigmoid; Keras 3 has only its own"}
