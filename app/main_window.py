@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget, QVBoxLayout)
+                               QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget)
 
 from app import documents_io, editing, settings, stats
 from app.actions import build_menus
@@ -71,9 +71,8 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("Opened")
         self.problems = QListWidget()
         self.problems.setObjectName("problemsList")
-        self.training_area = QWidget()
-        self.training_area.setObjectName("trainingArea")
-        QVBoxLayout(self.training_area).addWidget(QLabel("Training appears here."))
+        from app.training.panel import TrainingPanel
+        self.training_area = TrainingPanel(self)
         self.library_dock = self._dock("Library", "libraryDock", self.palette, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, Qt.RightDockWidgetArea)
         self.history_dock = self._dock("History", "historyDock", self.history, Qt.RightDockWidgetArea)
@@ -189,6 +188,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.training_area.shutdown()
         self._save_state()
         self.scene.detach()
         self.inspector.detach()

@@ -1,0 +1,81 @@
+"""The confusion matrix on the validation (or training) split, with per-class precision and recall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from core.metrics import confusion_matrix, precision_recall_f1
+
+
+def predicted_labels(outputs: np.ndarray) -> np.ndarray:
+    """Class labels from the network's outputs (arg-max, or one sigmoid unit above 0.5)."""
+    out = np.asarray(outputs)
+    if out.ndim == 1 or out.shape[-1] == 1:
+        return (out.reshape(-1) > 0.5).astype(np.int64)
+    return out.argmax(axis=-1)
+
+
+def confidences(outputs: np.ndarray) -> np.ndarray:
+    out = np.asarray(outputs, dtype=np.float64)
+    if out.ndim == 1 or out.shape[-1] == 1:
+        p = out.reshape(-1)
+        return np.maximum(p, 1 - p)
+    return out.max(axis=-1)
+
+
+class ConfusionView(QWidget):
+    """Rows: true class; columns: predicted class, then precision and recall of the row's class."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("The confusion matrix appears here after a classification run.")
+        self.title.setObjectName("confusionTitle")
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table, 1)
+        self.matrix: np.ndarray | None = None
+
+    def set_result(self, outputs: np.ndarray, labels: np.ndarray, data: Any, split: str) -> None:
+        if data.task != "classification":
+            self.matrix = None
+            self.table.clear()
+            self.table.setRowCount(0)
+            self.title.setText("A confusion matrix is for classification; see Predictions for this regression.")
+            return
+        k = data.num_classes
+        matrix = confusion_matrix(np.asarray(labels, np.int64), predicted_labels(outputs), num_classes=k)
+        scores = precision_recall_f1(matrix)
+        self.matrix = matrix
+        names = list(data.class_names or range(k))
+        self.table.clear()
+        self.table.setRowCount(k)
+        self.table.setColumnCount(k + 2)
+        self.table.setHorizontalHeaderLabels([f"→ {n}" for n in names] + ["precision", "recall"])
+        self.table.setVerticalHeaderLabels([str(n) for n in names])
+        rows = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        for i in range(k):
+            for j in range(k):
+                share = matrix[i, j] / rows[i, 0]
+                item = QTableWidgetItem(str(int(matrix[i, j])))
+                item.setTextAlignment(Qt.AlignCenter)
+                hue = (40, 140, 70) if i == j else (200, 50, 50)
+                item.setBackground(QColor(*[int(255 - (255 - c) * share) for c in hue]))
+                item.setToolTip(f"true {names[i]}, predicted {names[j]}: {int(matrix[i, j])} ({share:.0%} of the row)")
+                self.table.setItem(i, j, item)
+            for col, key in ((k, "precision"), (k + 1, "recall")):
+                item = QTableWidgetItem(f"{scores[key][i]:.0%}")
+                item.setTextAlignment(Qt.AlignCenter)
+                self.table.setItem(i, col, item)
+        accuracy = np.trace(matrix) / max(1, matrix.sum())
+        self.title.setText(f"Confusion matrix on the {split} split ({int(matrix.sum())} samples): accuracy "
+                           f"{accuracy:.1%}. Rows: true class; columns: predicted class.")

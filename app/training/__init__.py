@@ -1,0 +1,1 @@
+"""Click to train: the training panel, its background worker and its live plots."""

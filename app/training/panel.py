@@ -1,0 +1,336 @@
+"""The training panel: settings on the left; start, pause, resume, step, stop and continue; a progress bar with
+epoch, batch, samples/s and ETA; live curves and the evaluation views in tabs.
+
+Nothing that cannot train starts: the design, the data set and the loss are checked first and every reason is
+shown with its fix. While a run goes, the design is locked and the network belongs to the worker thread.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from app.evaluation.augment_view import AugmentationPreview
+from app.evaluation.boundary import BoundaryView, grid_for
+from app.evaluation.confusion import ConfusionView
+from app.evaluation.health import HealthView
+from app.evaluation.playground import OptimizerPlayground
+from app.evaluation.predictions import PredictionsView
+from app.training import checks
+from app.training.plots import TrainingPlots
+from app.training.settings_form import SettingsForm
+from app.training.worker import BoundaryRecord, Finished, HealthRecord, Job, Predictions, TrainingWorker
+from core.data import DataError, load_sample
+from core.errors import NeuroCanvasError
+from core.training import BatchEnd, EpochEnd
+
+REDRAW_MS = 50  # at most 20 redraws a second
+
+
+class TrainingPanel(QWidget):
+    """Trains ``window.document.model`` on the chosen data. ``run_finished(Finished)`` fires after each run."""
+
+    run_started = Signal()
+    records_arrived = Signal()
+    run_finished = Signal(object)
+
+    def __init__(self, window: Any) -> None:
+        super().__init__()
+        self.setObjectName("trainingPanel")
+        self.window_ = window
+        self.worker: TrainingWorker | None = None
+        self.dataset: Any = None
+        self._dataset_key: Any = None
+        self.prepared: dict[str, Any] | None = None
+        self._continue_key: Any = None
+        self.last_outcome: Finished | None = None
+        self.form = SettingsForm()
+        self.form.dataset_changed.connect(self._on_dataset_changed)
+        self.plots = TrainingPlots()
+        self.boundary = BoundaryView()
+        self.confusion = ConfusionView()
+        self.predictions = PredictionsView()
+        self.health = HealthView()
+        self.augmentation = AugmentationPreview(self.form)
+        self.playground = OptimizerPlayground()
+        self._build()
+        self._timer = QTimer(self, interval=REDRAW_MS, timeout=self._redraw)
+        self._progress_state: dict[str, Any] = {}
+        self._set_state("idle")
+        self._on_dataset_changed()
+
+    # -- layout --------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(340)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text, tip in (("start", "▶ Start", "Train from fresh weights"),
+                               ("pause", "Pause", "Pause after the current batch"),
+                               ("resume", "Resume", "Go on training"),
+                               ("step", "Step", "Train one batch, then pause"),
+                               ("stop", "Stop", "End the run after the current batch (the weights are kept)"),
+                               ("continue", "Continue", "Train more epochs from where the last run stopped")):
+            button = QPushButton(text)
+            button.setObjectName(f"{key}Button")
+            button.setToolTip(tip)
+            button.clicked.connect(getattr(self, key if key != "continue" else "continue_training"))
+            self.buttons[key] = button
+            row.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainingProgress")
+        self.progress_label = QLabel("Choose a data set and press Start.")
+        self.message = QLabel()
+        self.message.setObjectName("trainingMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.tabs = QTabWidget()
+        for widget, title in ((self.plots, "Curves"), (self.boundary, "Decision boundary"),
+                              (self.confusion, "Confusion matrix"), (self.predictions, "Predictions"),
+                              (self.health, "Training health"), (self.augmentation, "Augmentation"),
+                              (self.playground, "Optimiser playground")):
+            self.tabs.addTab(widget, title)
+        right = QWidget()
+        box = QVBoxLayout(right)
+        box.setContentsMargins(4, 0, 0, 0)
+        row.addWidget(self.progress, 1)
+        box.addLayout(row)
+        box.addWidget(self.progress_label)
+        box.addWidget(self.message)
+        box.addWidget(self.tabs, 1)
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 900])
+        QVBoxLayout(self).addWidget(splitter)
+        self.layout().setContentsMargins(2, 2, 2, 2)
+
+    def _set_state(self, state: str) -> None:
+        """``idle``, ``running`` or ``paused``: which buttons apply."""
+        self.state = state
+        idle = state == "idle"
+        enabled = {"start": idle, "pause": state == "running", "resume": state == "paused",
+                   "step": not idle, "stop": not idle, "continue": idle and self._can_continue()}
+        for key, button in self.buttons.items():
+            button.setEnabled(enabled[key])
+        self.form.setEnabled(idle)
+
+    # -- data ----------------------------------------------------------------------------------------------
+    def _on_dataset_changed(self) -> None:
+        try:
+            data = self.load_dataset()
+        except (DataError, NeuroCanvasError) as exc:
+            self.form.data_info.setText(f"⚠ {exc}")
+            return
+        self.form.data_info.setText(data.summary())
+        self.form.augmentation.setEnabled(len(data.input_shape) == 3)
+        self.form.set_training_samples(int(round(len(data) * (1 - self.form.validation.value()))))
+        self.augmentation.set_image(data.x[0] if len(data.input_shape) == 3 else None)
+        self.suggest_loss()
+
+    def load_dataset(self) -> Any:
+        """The chosen sample with its parameters (loaded once per choice)."""
+        info = self.form.sample.currentData()
+        values = self.form.sample_values()
+        key = (info["name"], tuple(sorted(values.items())))
+        if key != self._dataset_key:
+            self.dataset = load_sample(info["name"], **values)
+            self._dataset_key = key
+        return self.dataset
+
+    def suggest_loss(self) -> None:
+        """Pre-select the loss that suits the design's output and the data's task."""
+        document = getattr(self.window_, "document", None)
+        if document is None or self.dataset is None:
+            return
+        try:
+            io = checks.network_io(document.graph)
+        except NeuroCanvasError:
+            return
+        self.form.suggest_loss(checks.suggest_loss(io, self.dataset.task))
+
+    def check(self) -> list[str]:
+        """Every reason the current design, data set and loss cannot train (shown in the panel)."""
+        try:
+            data = self.load_dataset()
+        except (DataError, NeuroCanvasError) as exc:
+            return [f"The data set cannot be made: {exc}"]
+        self.suggest_loss()
+        return checks.problems(self.window_.document.graph, data, self.form.loss.currentText())
+
+    def _prepare(self) -> dict[str, Any]:
+        """Split, scale and shape the data for the loss."""
+        data, form = self.dataset, self.form
+        loss = form.loss.currentText()
+        io = checks.network_io(self.window_.document.graph)
+        splits = data.split(validation=form.validation.value(), test=0.0, seed=form.seed.value())
+        if form.preprocessing.currentData():
+            splits = splits.scaled(form.preprocessing.currentData())
+        x, y = splits.train.arrays()
+        xv, yv = splits.validation.arrays()
+        prep = lambda t: checks.prepare_targets(t, data, loss, io)  # noqa: E731
+        val = (xv.astype(np.float32), prep(yv)) if len(xv) else None
+        evaluation = ("validation", *val) if val else ("training", x.astype(np.float32), prep(y))
+        return {"x": x.astype(np.float32), "y": prep(y), "labels": y, "val": val, "val_labels": yv,
+                "evaluation": evaluation, "io": io, "loss": loss, "data": data,
+                "eval_x": xv if len(xv) else x, "eval_labels": yv if len(xv) else y}
+
+    # -- control -------------------------------------------------------------------------------------------
+    def refuse(self, reasons: list[str]) -> None:
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText("Cannot start training:\n" + "\n".join(f"• {r}" for r in reasons))
+
+    def start(self) -> bool:
+        """Check, then train from fresh weights; False (with the reasons shown) when it cannot."""
+        if self.state != "idle":
+            return False
+        reasons = self.check()
+        if reasons:
+            self.refuse(reasons)
+            return False
+        form, model = self.form, self.window_.document.model
+        try:
+            self.prepared = self._prepare()
+            from core.engine import build
+            model.compile(optimizer=form.optimizer_instance(), loss=self.prepared["loss"],
+                          metrics=checks.suggest_metrics(self.dataset.task), backend=form.backend.currentData(),
+                          seed=form.seed.value())
+            model.set_weights(build(model.graph, backend="cpu", seed=form.seed.value()).get_weights())
+        except (NeuroCanvasError, DataError, ValueError) as exc:
+            self.refuse([str(exc)])
+            return False
+        metric_title = "Accuracy" if self.dataset.task == "classification" else "Mean absolute error"
+        self.plots.new_run(form.describe(), metric_title)
+        self.health.reset()
+        self._launch(initial_epoch=0)
+        return True
+
+    def _can_continue(self) -> bool:
+        return self.prepared is not None and self._continue_key == self._design_key()
+
+    def _design_key(self) -> Any:
+        document = self.window_.document
+        return (id(document), document.undo_stack.index(), document.undo_stack.count())
+
+    def continue_training(self) -> bool:
+        """Train ``epochs`` more epochs from the weights and optimiser state where the last run ended."""
+        if self.state != "idle" or not self._can_continue():
+            return False
+        self._launch(initial_epoch=self.window_.document.model._get_trainer().epochs_done)
+        return True
+
+    def _launch(self, initial_epoch: int) -> None:
+        p, form = self.prepared, self.form
+        trainer = self.window_.document.model._get_trainer()
+        grid = None
+        if p["io"].input_shape == (2,):
+            grid = grid_for(p["x"])
+            self.boundary.set_data(p["x"], p["labels"], p["data"], grid)
+        augment = form.augmentation_instance()
+        job = Job(p["x"], p["y"], form.epochs.value(), form.batch_size.value(), initial_epoch, p["val"],
+                  p["evaluation"], augment, None if grid is None else grid.points, form.seed.value())
+        self.worker = TrainingWorker(trainer, job, self)
+        self.worker.records.connect(self._on_records)
+        self.worker.finished.connect(self._on_finished)
+        self._progress_state = {"total": job.epochs * -(-len(job.x) // max(1, min(job.batch_size, len(job.x)))),
+                                "done": 0, "first": initial_epoch, "epochs": initial_epoch + job.epochs,
+                                "started": time.perf_counter(), "batch": min(job.batch_size, len(job.x)), "text": ""}
+        self.progress.setRange(0, self._progress_state["total"])
+        self.progress.setValue(0)
+        self.message.setStyleSheet("")
+        self.message.setText("Training…")
+        self.window_.set_design_locked(True)
+        self._set_state("running")
+        self.worker.start()
+        self._timer.start()
+        self.run_started.emit()
+
+    def pause(self) -> None:
+        if self.worker is not None and self.state == "running":
+            self.worker.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self.worker is not None and self.state == "paused":
+            self.worker.resume()
+            self._set_state("running")
+
+    def step(self) -> None:
+        """One batch, then pause."""
+        if self.worker is not None and self.state != "idle":
+            self.worker.step()
+            self._set_state("paused")
+
+    def stop(self) -> None:
+        if self.worker is not None and self.state != "idle":
+            self.worker.stop()
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for its thread (the window is closing)."""
+        self._timer.stop()
+        if self.worker is not None:
+            self.worker.records.disconnect(self._on_records)
+            self.worker.finished.disconnect(self._on_finished)
+            self.worker.shutdown()
+            self.worker = None
+
+    # -- records -------------------------------------------------------------------------------------------
+    def _on_records(self, packet: tuple) -> None:
+        if self.worker is None:  # a packet still queued from a run the window has shut down
+            return
+        for record in packet:
+            if isinstance(record, BatchEnd):
+                self.plots.add(record)
+                self._count(record)
+            elif isinstance(record, EpochEnd):
+                self.plots.add(record)
+            elif isinstance(record, HealthRecord):
+                self.health.add(record)
+            elif isinstance(record, BoundaryRecord):
+                self.boundary.set_outputs(record.outputs)
+            elif isinstance(record, Predictions):
+                p = self.prepared
+                self.confusion.set_result(record.outputs, p["eval_labels"], p["data"], record.split)
+                self.predictions.set_result(p["eval_x"], record.outputs, p["eval_labels"], p["data"])
+        self.records_arrived.emit()
+
+    def _count(self, record: BatchEnd) -> None:
+        s = self._progress_state
+        s["done"] += 1
+        elapsed = max(1e-9, time.perf_counter() - s["started"])
+        rate = s["done"] * s["batch"] / elapsed
+        eta = (s["total"] - s["done"]) * elapsed / s["done"]
+        s["text"] = (f"epoch {record.epoch + 1}/{s['epochs']} · batch {record.batch + 1}/{record.batches} · "
+                     f"{rate:,.0f} samples/s · ETA {int(eta) // 60}:{int(eta) % 60:02d} · loss {record.loss:.4f}")
+
+    def _redraw(self) -> None:
+        self.plots.redraw()
+        self.health.redraw()
+        s = self._progress_state
+        if s:
+            self.progress.setValue(min(s["done"], s["total"]))
+            self.progress_label.setText(s["text"] or "starting…")
+
+    def _on_finished(self, outcome: Finished) -> None:
+        self._timer.stop()
+        self._redraw()
+        self.last_outcome = outcome
+        self.worker = None
+        self._continue_key = self._design_key()
+        self.window_.set_design_locked(False)
+        if outcome.outcome == "error":
+            self.message.setStyleSheet("color: #b00020;")
+            self.message.setText(f"Training stopped: {outcome.message}")
+            self.health.explain_stop(outcome.message)
+        else:
+            self.message.setText(f"Training {outcome.outcome} after {outcome.epochs_done} epoch(s).")
+        self._set_state("idle")
+        self.run_finished.emit(outcome)
