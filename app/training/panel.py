@@ -51,6 +51,7 @@ class TrainingPanel(QWidget):
         self.last_outcome: Finished | None = None
         self.form = SettingsForm()
         self.form.dataset_changed.connect(self._on_dataset_changed)
+        self.form.open_file.clicked.connect(self.open_data_file)
         self.plots = TrainingPlots()
         self.boundary = BoundaryView()
         self.confusion = ConfusionView()
@@ -139,12 +140,29 @@ class TrainingPanel(QWidget):
     def load_dataset(self) -> Any:
         """The chosen sample with its parameters (loaded once per choice)."""
         info = self.form.sample.currentData()
+        if "dataset" in info:
+            self.dataset, self._dataset_key = info["dataset"], None
+            return self.dataset
         values = self.form.sample_values()
         key = (info["name"], tuple(sorted(values.items())))
         if key != self._dataset_key:
             self.dataset = load_sample(info["name"], **values)
             self._dataset_key = key
         return self.dataset
+
+    def add_dataset(self, data: Any) -> None:
+        """Offer ``data`` (a core Dataset, e.g. read from the user's file) in the data set list and choose it."""
+        from app.training.data_import import dataset_entry
+        self.form.sample.addItem(f"{data.name} (your data)", dataset_entry(data))
+        self.form.sample.setCurrentIndex(self.form.sample.count() - 1)
+
+    def open_data_file(self) -> None:
+        from app.training.data_import import ask_for_dataset
+        data, error = ask_for_dataset(self)
+        if error:
+            self.refuse([f"The file cannot be used: {error}"])
+        elif data is not None:
+            self.add_dataset(data)
 
     def suggest_loss(self) -> None:
         """Pre-select the loss that suits the design's output and the data's task."""
