@@ -2,15 +2,13 @@
 
 Configs, defaults, weight layouts and formulas are Keras's (gates concatenated on the last axis: LSTM i, f, c, o;
 GRU z, r, h). The state starts at zero for every batch. The whole sequence loop lives in the kernels
-(``ctx.k.<cell>_forward`` / ``_backward``), so the fast backend can batch the input projection of all steps
-into one matrix product; ConvLSTM2D drives its loop here with the convolution and LSTM-cell kernels.
+(``ctx.k.<cell>_forward`` / ``_backward``), so the fast backend can batch the input projection (or, for
+ConvLSTM2D, the input convolution) of all steps into one call, and the layers do no NumPy work on tensors.
 """
 
 from __future__ import annotations
 
 import math
-
-import numpy as np
 
 from core import activations
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
@@ -242,50 +240,16 @@ class ConvLSTM2D(Layer):
             specs.append(WeightSpec("bias", (f4,), cfg["bias_initializer"], regularizer=cfg["bias_regularizer"]))
         return specs
 
-    def _acts(self):
-        return activations.code(self.config["activation"]), activations.code(self.config["recurrent_activation"])
-
     def forward(self, ctx, inputs, weights):
         cfg = self.config
-        x = inputs[0]
-        xs = x[:, ::-1] if cfg["go_backwards"] else x
-        steps, n = x.shape[1], x.shape[0]
-        xt = np.ascontiguousarray(np.swapaxes(xs, 0, 1)).reshape((steps * n,) + x.shape[2:])
-        bias = weights[2] if cfg["use_bias"] else None
-        xz = ctx.k.conv2d_forward(xt, weights[0], bias, cfg["strides"], cfg["padding"], cfg["dilation_rate"])
-        xz = xz.reshape((steps, n) + xz.shape[1:])
-        h = np.zeros(xz.shape[1:-1] + (cfg["filters"],), x.dtype)
-        c = np.zeros_like(h)
-        hs, states = [h], []
-        for t in range(steps):
-            z = xz[t] + ctx.k.conv2d_forward(h, weights[1], None, (1, 1), "same", (1, 1))
-            h, c, state = ctx.k.lstm_cell_forward(z, c, *self._acts())
-            hs.append(h)
-            states.append(state)
-        out = np.ascontiguousarray(np.stack(hs[1:], axis=1)) if cfg["return_sequences"] else h
-        return out, (xt, hs, states, x.shape)
+        return ctx.k.conv_lstm2d_forward(
+            inputs[0], weights[0], weights[1], weights[2] if cfg["use_bias"] else None, cfg["strides"],
+            cfg["padding"], cfg["dilation_rate"], activations.code(cfg["activation"]),
+            activations.code(cfg["recurrent_activation"]), cfg["go_backwards"], cfg["return_sequences"])
 
     def backward(self, ctx, dout, cache, weights, need_dx):
-        cfg = self.config
-        xt, hs, states, x_shape = cache
-        steps = len(states)
-        dh = np.zeros_like(hs[0])
-        dc = np.zeros_like(hs[0])
-        drec = np.zeros_like(weights[1])
-        dzs = [None] * steps
-        for t in reversed(range(steps)):
-            d = dh + (dout[:, t] if cfg["return_sequences"] else (dout if t == steps - 1 else 0))
-            dz, dc = ctx.k.lstm_cell_backward(d, dc, states[t], *self._acts())
-            dzs[t] = dz
-            dh, drec_t, _ = ctx.k.conv2d_backward(hs[t], weights[1], dz, (1, 1), "same", (1, 1), t > 0)
-            drec += drec_t
-        dz_all = np.concatenate(dzs, axis=0)
-        dx, dk, db = ctx.k.conv2d_backward(xt, weights[0], dz_all, cfg["strides"], cfg["padding"],
-                                           cfg["dilation_rate"], need_dx)
-        if dx is not None:
-            dx = np.swapaxes(dx.reshape((steps, x_shape[0]) + x_shape[2:]), 0, 1)
-            dx = np.ascontiguousarray(dx[:, ::-1] if cfg["go_backwards"] else dx)
-        return [dx], ([dk, drec, db] if cfg["use_bias"] else [dk, drec])
+        dx, dk, dr, db = ctx.k.conv_lstm2d_backward(dout, cache, weights[0], weights[1], need_dx)
+        return [dx], ([dk, dr, db] if self.config["use_bias"] else [dk, dr])
 
     @classmethod
     def examples(cls):

@@ -1,4 +1,5 @@
-"""Recurrent cells (SimpleRNN, GRU, LSTM) with back-propagation through time: BLAS products, fused numba steps.
+"""Recurrent cells (SimpleRNN, GRU, LSTM, ConvLSTM2D) with back-propagation through time: BLAS products, fused
+numba steps.
 
 Layout: the sequence is made time-major ``(T, N, F)`` once, so that every step's slice is contiguous. The input
 projection of all steps is ONE matrix product ``(T·N, F) @ kernel`` (bias added there); each step then makes one
@@ -12,6 +13,7 @@ import numpy as np
 
 from core.kernels.cpu import _gru_cells as gc
 from core.kernels.cpu import _rnn_cells as rc
+from core.kernels.cpu.conv import conv2d_backward, conv2d_forward
 
 
 def _standard(activation, recurrent_activation=rc.SIGMOID):
@@ -52,7 +54,7 @@ class _StepGrads:
     def __init__(self, dy, steps, return_sequences):
         self.seq = np.ascontiguousarray(np.swapaxes(dy, 0, 1)) if return_sequences else None
         self.dy, self.last = dy, steps - 1
-        self.zero = np.zeros(dy.shape[-2:] if return_sequences else dy.shape, dy.dtype)
+        self.zero = None if return_sequences else np.zeros_like(dy)
 
     def __getitem__(self, t):
         if self.seq is not None:
@@ -251,4 +253,52 @@ def gru_backward(dy, cache, kernel, recurrent_kernel, need_dx):
     dx, dkernel, dbias = _input_grads(xt, dxz, kernel, go_backwards, need_dx)
     if reset_after:
         dbias = np.stack([dbias, rc.col_sum(dm.reshape(steps * n, u3))])
+    return dx, dkernel, drec, dbias if has_bias else None
+
+
+# -- ConvLSTM2D ---------------------------------------------------------------------------------------------------
+def conv_lstm2d_forward(x, kernel, recurrent_kernel, bias, strides, padding, dilation, activation,
+                        recurrent_activation, go_backwards, return_sequences):
+    """Keras's ConvLSTM2D over images ``(N, T, H, W, C)``: one input convolution for all steps, then per step the
+    recurrent convolution (stride 1, ``same``) and the fused LSTM cell."""
+    n, steps = x.shape[:2]
+    xt = _time_major(x, go_backwards)
+    xz = conv2d_forward(xt.reshape((steps * n,) + x.shape[2:]), kernel, bias, strides, padding, dilation)
+    xz = xz.reshape((steps, n) + xz.shape[1:])
+    hs = np.zeros((steps + 1,) + xz.shape[1:-1] + (recurrent_kernel.shape[2],), x.dtype)
+    c = np.zeros_like(hs[0])
+    states = []
+    for t in range(steps):
+        z = xz[t] + conv2d_forward(hs[t], recurrent_kernel, None, (1, 1), "same", (1, 1))
+        h, c, state = lstm_cell_forward(z, c, activation, recurrent_activation)
+        hs[t + 1] = h
+        states.append(state)
+    cache = (xt, hs, states, bias is not None, strides, padding, dilation, activation, recurrent_activation,
+             go_backwards, return_sequences)
+    return _output(hs, return_sequences), cache
+
+
+def conv_lstm2d_backward(dy, cache, kernel, recurrent_kernel, need_dx):
+    """Back-propagation through time for :func:`conv_lstm2d_forward`; the input convolution's gradients are one
+    call over all steps."""
+    xt, hs, states, has_bias, strides, padding, dilation, activation, recurrent_activation, go_backwards, \
+        return_sequences = cache
+    steps, n = xt.shape[:2]
+    douts = _StepGrads(dy, steps, return_sequences)
+    dh = np.zeros_like(hs[0])
+    dc = np.zeros_like(hs[0])
+    drec = np.zeros_like(recurrent_kernel)
+    dz = None
+    for t in range(steps - 1, -1, -1):
+        dz_t, dc = lstm_cell_backward(dh + douts[t], dc, states[t], activation, recurrent_activation)
+        if dz is None:
+            dz = np.empty((steps,) + dz_t.shape, dz_t.dtype)
+        dz[t] = dz_t
+        dh, drec_t, _ = conv2d_backward(hs[t], recurrent_kernel, dz_t, (1, 1), "same", (1, 1), t > 0)
+        drec += drec_t
+    dx, dkernel, dbias = conv2d_backward(xt.reshape((steps * n,) + xt.shape[2:]), kernel,
+                                         dz.reshape((steps * n,) + dz.shape[2:]), strides, padding, dilation,
+                                         need_dx)
+    if dx is not None:
+        dx = _batch_major(dx.reshape(xt.shape), go_backwards)
     return dx, dkernel, drec, dbias if has_bias else None

@@ -1,4 +1,4 @@
-"""Recurrent cells (SimpleRNN, GRU, LSTM) with back-propagation through time, in plain NumPy.
+"""Recurrent cells (SimpleRNN, GRU, LSTM, ConvLSTM2D) with back-propagation through time, in plain NumPy.
 
 This is the oracle the fast kernels are tested against, so it follows Keras's formulas step by step with no
 tricks. Inputs are batch-major ``(batch, time, features)``; ``go_backwards`` reverses the time axis before the
@@ -11,6 +11,7 @@ import numpy as np
 
 from core.kernels.reference.activations import activation_backward as _act_back
 from core.kernels.reference.activations import activation_forward as _act
+from core.kernels.reference.conv import conv2d_backward, conv2d_forward
 
 
 def _time_major(x, go_backwards):
@@ -220,3 +221,48 @@ def gru_backward(dy, cache, kernel, recurrent_kernel, need_dx):
     if bias is not None and reset_after:
         dbias = np.stack([dbias, dbias_rec])
     return dx, dkernel, drec, dbias
+
+
+# -- ConvLSTM2D ---------------------------------------------------------------------------------------------------
+def conv_lstm2d_forward(x, kernel, recurrent_kernel, bias, strides, padding, dilation, activation,
+                        recurrent_activation, go_backwards, return_sequences):
+    """Keras's ConvLSTM2D over images ``(N, T, H, W, C)``: ``z = conv(x_t, kernel) + bias + conv(h,
+    recurrent_kernel)``, the input convolution with the given strides, padding and dilation, the recurrent one
+    with stride 1 and ``same``; then the LSTM cell."""
+    xt = _time_major(x, go_backwards)
+    xz = [conv2d_forward(np.ascontiguousarray(xt[t]), kernel, bias, strides, padding, dilation)
+          for t in range(len(xt))]
+    h = np.zeros(xz[0].shape[:-1] + (recurrent_kernel.shape[2],), x.dtype)
+    c = np.zeros_like(h)
+    hs, states = [h], []
+    for t in range(len(xt)):
+        z = xz[t] + conv2d_forward(h, recurrent_kernel, None, (1, 1), "same", (1, 1))
+        h, c, state = lstm_cell_forward(z, c, activation, recurrent_activation)
+        hs.append(h)
+        states.append(state)
+    cache = (xt, hs, states, bias is not None, strides, padding, dilation, activation, recurrent_activation,
+             go_backwards, return_sequences)
+    return _output(hs[1:], return_sequences), cache
+
+
+def conv_lstm2d_backward(dy, cache, kernel, recurrent_kernel, need_dx):
+    """Back-propagation through time for :func:`conv_lstm2d_forward`."""
+    xt, hs, states, has_bias, strides, padding, dilation, activation, recurrent_activation, go_backwards, \
+        return_sequences = cache
+    douts = _output_grads(dy, len(states), return_sequences)
+    dh = np.zeros_like(hs[0])
+    dc = np.zeros_like(hs[0])
+    drec = np.zeros_like(recurrent_kernel)
+    dkernel = np.zeros_like(kernel)
+    dbias = 0
+    dxs = [None] * len(states)
+    for t in reversed(range(len(states))):
+        dz, dc = lstm_cell_backward(dh + douts[t], dc, states[t], activation, recurrent_activation)
+        dh, drec_t, _ = conv2d_backward(hs[t], recurrent_kernel, dz, (1, 1), "same", (1, 1), True)
+        dxs[t], dkernel_t, dbias_t = conv2d_backward(np.ascontiguousarray(xt[t]), kernel, dz, strides, padding,
+                                                     dilation, need_dx)
+        drec += drec_t
+        dkernel += dkernel_t
+        dbias = dbias + dbias_t
+    dx = _batch_major(np.stack(dxs), go_backwards) if need_dx else None
+    return dx, dkernel, drec, dbias if has_bias else None
