@@ -39,8 +39,20 @@ def _orthogonal(rng, shape):
     return q[:rows, :cols].reshape(shape)
 
 
+UNIT_FORGET_BIAS = "unit_forget_bias:"
+
+
 def initialize(name: str, shape: tuple[int, ...], rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
-    """A new array of ``shape`` drawn by initialiser ``name``."""
+    """A new array of ``shape`` drawn by initialiser ``name``.
+
+    ``"unit_forget_bias:<name>"`` is Keras's LSTM bias option: drawn by ``<name>``, then the second quarter of the
+    last axis (the forget gate of gates i, f, c, o) set to one.
+    """
+    if name.startswith(UNIT_FORGET_BIAS):
+        out = initialize(name[len(UNIT_FORGET_BIAS):], shape, rng, dtype)
+        quarter = shape[-1] // 4
+        out[..., quarter:2 * quarter] = 1
+        return out
     fan_in, fan_out = fans(shape)
     if name == "zeros":
         out = np.zeros(shape)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from core import activations
+from core.initializers import UNIT_FORGET_BIAS as UNIT_FORGET_BIAS_INIT
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
 
@@ -30,12 +31,20 @@ KERNEL_INIT = initializer_param("kernel_initializer", "glorot_uniform", "the inp
 RECURRENT_INIT = initializer_param("recurrent_initializer", "orthogonal", "the recurrent weights")
 BIAS_INIT = initializer_param("bias_initializer", "zeros", "the bias")
 UNIT_FORGET_BIAS = Param("unit_forget_bias", "bool", True,
-                         "Keras's option to start the forget gate's bias at 1; kept in the config but not applied "
-                         "yet: the bias starts from bias_initializer")
+                         "start the forget gate's bias at 1 (the rest from bias_initializer), as Keras does")
 RETURN_SEQUENCES = Param("return_sequences", "bool", False,
                          "output the state at every time step (for stacking recurrent layers) instead of the last")
 REGULARIZERS = (regularizer_param("kernel_regularizer"), regularizer_param("recurrent_regularizer"),
                 regularizer_param("bias_regularizer"))
+
+
+def _bias_initializer(cfg: dict) -> str:
+    """The bias initialiser, with Keras's forget-gate ones for LSTM-style layers that ask for them."""
+    if cfg.get("unit_forget_bias"):
+        return UNIT_FORGET_BIAS_INIT + cfg["bias_initializer"]
+    return cfg["bias_initializer"]
+
+
 GO_BACKWARDS = Param("go_backwards", "bool", False,
                      "read the sequence from the end; a returned sequence stays in that reversed order")
 
@@ -77,7 +86,7 @@ class _Recurrent(Layer):
                  WeightSpec("recurrent_kernel", (units, n), cfg["recurrent_initializer"],
                             regularizer=cfg["recurrent_regularizer"])]
         if cfg["use_bias"]:
-            specs.append(WeightSpec("bias", self.bias_shape(), cfg["bias_initializer"],
+            specs.append(WeightSpec("bias", self.bias_shape(), _bias_initializer(cfg),
                                     regularizer=cfg["bias_regularizer"]))
         return specs
 
@@ -132,7 +141,7 @@ class LSTM(_Recurrent):
     Per step, ``z = x_t @ kernel + h @ recurrent_kernel + bias`` is split into gates i, f, c, o:
     ``c = σ(f)·c + σ(i)·tanh(c̃)``, ``h = σ(o)·tanh(c)`` (σ = recurrent_activation, tanh = activation).
     Weights: kernel ``(features, 4·units)``, recurrent_kernel ``(units, 4·units)``, bias ``(4·units,)``.
-    ``unit_forget_bias`` (Keras: forget-gate bias starts at 1) is kept in the config but not applied yet.
+    With ``unit_forget_bias`` (Keras's default) the forget gate's bias starts at 1.
     """
 
     kernel_name = "lstm"
@@ -237,7 +246,7 @@ class ConvLSTM2D(Layer):
                  WeightSpec("recurrent_kernel", (kh, kw, cfg["filters"], f4), cfg["recurrent_initializer"],
                             regularizer=cfg["recurrent_regularizer"])]
         if cfg["use_bias"]:
-            specs.append(WeightSpec("bias", (f4,), cfg["bias_initializer"], regularizer=cfg["bias_regularizer"]))
+            specs.append(WeightSpec("bias", (f4,), _bias_initializer(cfg), regularizer=cfg["bias_regularizer"]))
         return specs
 
     def forward(self, ctx, inputs, weights):

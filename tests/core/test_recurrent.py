@@ -160,3 +160,14 @@ def test_conv_lstm_shapes_and_errors():
         layer.output_shape([(28, 28, 1)])
     with pytest.raises(ShapeError, match="larger than the input"):
         layer.output_shape([(5, 2, 8, 2)])
+
+
+def test_unit_forget_bias_starts_the_forget_gate_at_one():
+    import core
+
+    lstm = core.Sequential([core.LSTM(3, input_shape=(4, 2))]).get_weights()[2]
+    np.testing.assert_array_equal(lstm, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    plain = core.Sequential([core.LSTM(3, input_shape=(4, 2), unit_forget_bias=False)]).get_weights()[2]
+    assert not plain.any()
+    conv = core.Sequential([core.ConvLSTM2D(2, 3, input_shape=(2, 5, 5, 1))]).get_weights()[2]
+    np.testing.assert_array_equal(conv, [0, 0, 1, 1, 0, 0, 0, 0])
