@@ -1,8 +1,8 @@
-"""PyInstaller runtime hook: runs before NeuroCanvas in the bundle.
+"""PyInstaller runtime hook: runs in the bundle before NeuroCanvas starts.
 
-Numba caches compiled kernels next to their source files; the bundle's own folder may be read-only (installed
-under /opt) and is replaced by every new build, so the cache goes to the user's cache folder instead, where
-later starts find it. An explicit ``NUMBA_CACHE_DIR`` wins.
+Compiled kernels are cached in the user's cache folder (``$XDG_CACHE_HOME/neurocanvas/numba``, by default
+``~/.cache/neurocanvas/numba``; an explicit ``NUMBA_CACHE_DIR`` wins), found by the same path whatever folder the
+program is started from (see ``neurocanvas_numba_cache.py``); Numba's own locators stay as the fallback.
 """
 
 import os
@@ -10,3 +10,5 @@ import os
 if not os.environ.get("NUMBA_CACHE_DIR"):
     _cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ["NUMBA_CACHE_DIR"] = os.path.join(_cache, "neurocanvas", "numba")
+os.environ.setdefault("NUMBA_CACHE_LOCATOR_CLASSES", "neurocanvas_numba_cache.BundleCacheLocator,"
+                      "UserProvidedCacheLocator,InTreeCacheLocator,UserWideCacheLocator")
