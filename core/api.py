@@ -198,6 +198,20 @@ class Model:
         from core.io.h5 import save_model
         save_model(self, filepath)
 
+    def load_weights(self, filepath: Any) -> None:
+        """Load weights from a ``.h5`` model file, layer by layer by name (shapes must match)."""
+        from core.io.weights import load_weights
+        load_weights(self, filepath)
+
+
+def as_model(model: "Model | Graph") -> "Model":
+    """``model`` itself, or a model wrapping a graph (Sequential when the graph is a chain)."""
+    if isinstance(model, Graph):
+        return (Sequential if model.is_chain() else Model).from_graph(model)
+    if not isinstance(model, Model):
+        raise ConfigError(f"expected a Model or a Graph, got {type(model).__name__}")
+    return model
+
 
 class Sequential(Model):
     """A plain stack of layers, each feeding the next: ``model.add(Dense(64, input_dim=20))``."""

@@ -272,8 +272,8 @@ def _script(parts: list[list[str]]) -> str:
 
 def keras_script(model: Any, weights_file: str = "model.h5") -> str:
     """A Keras 3 (also tf.keras 2) script rebuilding ``model`` and loading ``weights_file`` from its folder."""
-    from core.io.h5 import _as_model
-    model = _as_model(model)
+    from core.api import as_model
+    model = as_model(model)
     check_keras(model.graph)
     head = _header(f'The design "{model.name}" in Keras.', weights_file, "Keras 3 (or tf.keras 2), h5py and NumPy")
     imports = ["import os", "import sys", "", "import keras", "import numpy as np", "from keras import layers", "",
@@ -285,8 +285,8 @@ def keras_script(model: Any, weights_file: str = "model.h5") -> str:
 
 def core_script(model: Any, weights_file: str = "model.h5") -> str:
     """A script for the ``core`` API rebuilding ``model`` and loading ``weights_file`` from its folder."""
-    from core.io.h5 import _as_model
-    model = _as_model(model)
+    from core.api import as_model
+    model = as_model(model)
     graph = model.graph
     types = sorted({graph.layer(i).type_name for i in graph.layer_ids} - {"InputLayer"})
     api = ["Input", "Sequential"] if graph.is_chain() else ["Input", "Model"]
@@ -297,8 +297,8 @@ def core_script(model: Any, weights_file: str = "model.h5") -> str:
         from_core = "from core import (\n" + "".join(f"{INDENT}{n},\n" for n in api + types) + ")"
     uses_schedule = isinstance(_training(model)["optimizer"].get_config().get("learning_rate"), dict)
     imports = ["import os", "import sys", "", "import numpy as np", "",
-               "from core import optimizers" + (", schedules" if uses_schedule else ""), from_core, "from core.io.weights import load_weights", "",
+               "from core import optimizers" + (", schedules" if uses_schedule else ""), from_core, "",
                "HERE = os.path.dirname(os.path.abspath(__file__))",
                f"WEIGHTS = os.path.join(HERE, {literal(weights_file)})", "", ""]
     return _script([head + imports, build_function(graph, model.name, False), compile_function(model, False),
-                    train_function(model), _main("load_weights(model, WEIGHTS)")])
+                    train_function(model), _main("model.load_weights(WEIGHTS)")])

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import ModelFileError, NeuroCanvasError
+from core.errors import ConfigError, ModelFileError, NeuroCanvasError
 from core.io import h5_state
 from core.io.keras_model import (Unsupported, UnsupportedModel, compile_from_training_config,
                                  graph_from_model_config, model_config_from_graph, training_config_to_keras)
@@ -62,13 +62,11 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
 
 
 def _as_model(model: Any) -> Any:
-    from core.api import Model, Sequential
-    from core.graph import Graph
-    if isinstance(model, Graph):
-        return (Sequential if model.is_chain() else Model).from_graph(model)
-    if not isinstance(model, Model):
-        raise ModelFileError(f"save_model expects a Model or a Graph, got {type(model).__name__}")
-    return model
+    from core.api import as_model
+    try:
+        return as_model(model)
+    except ConfigError as exc:
+        raise ModelFileError(f"save_model {exc}") from None
 
 
 def _write_file(tmp: str, model: Any, network: Any, model_config: dict, keras_ids: list[str], state: dict) -> None:

@@ -102,9 +102,9 @@ def export_onnx(model: Any, path: str | os.PathLike | None = None) -> Any:
         OnnxExportError: the onnx package is missing, or some layers cannot be expressed (all are named).
     """
     from core.io.onnx_layers import CONVERTERS, problems_of
-    from core.io.h5 import _as_model
+    from core.api import as_model
     onnx = _onnx()
-    model = _as_model(model)
+    model = as_model(model)
     network = model.network
     problems = problems_of(network)
     if problems:
