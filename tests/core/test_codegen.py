@@ -47,7 +47,7 @@ def test_core_script_reproduces_the_model(name, tmp_path):
     namespace = runpy.run_path(str(script), run_name="generated")
     rebuilt = namespace["build_model"]()
     namespace["compile_model"](rebuilt)
-    namespace["load_weights"](rebuilt, namespace["WEIGHTS"])
+    rebuilt.load_weights(namespace["WEIGHTS"])
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in m.layers]
     assert type(rebuilt.optimizer) is type(m.optimizer)
     assert rebuilt.optimizer.get_config() == m.optimizer.get_config()
@@ -127,7 +127,7 @@ def test_every_layer_example_round_trips_through_the_core_script(type_name, conf
     namespace: dict = {"__file__": str(tmp_path / "example_core.py"), "__name__": "generated"}
     exec(compile(core_script(m, "example.h5"), "example_core.py", "exec"), namespace)
     rebuilt = namespace["build_model"]()
-    namespace["load_weights"](rebuilt, namespace["WEIGHTS"])
+    rebuilt.load_weights(namespace["WEIGHTS"])
     assert rebuilt.graph.layer(rebuilt.graph.id_of(m.layers[-1].name)).get_config() == m.layers[-1].get_config()
     xs = tpl.inputs(m, 3)
     np.testing.assert_array_equal(rebuilt.predict(xs if len(xs) > 1 else xs[0]),
