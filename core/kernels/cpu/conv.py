@@ -8,6 +8,9 @@ run along image rows instead of over 1–3 channel values. Padding and
 output sizes follow Keras, computed once in :mod:`core.kernels.reference.conv`.
 """
 
+import sys
+import threading
+
 import numpy as np
 from numba import njit, prange
 
@@ -15,6 +18,42 @@ from core.kernels.reference.conv import _geometry, _out_length, _pad_amounts, _t
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 CHUNK_BYTES = 64 * 2**20  # larger im2col matrices are built a slice of the batch at a time (and not kept)
+POOL_BYTES = 160 * 2**20  # at most this much memory is held for reuse by _empty
+
+
+def _free_refcount() -> int:
+    """``sys.getrefcount`` of a pooled buffer that nothing outside the pool refers to (measured, not assumed)."""
+    probe = [np.empty(1)]
+    for buf in probe:
+        return sys.getrefcount(buf)
+
+
+_FREE = _free_refcount()
+_pool: dict = {}
+_pool_lock = threading.Lock()
+_pool_held = [0]
+
+
+def _empty(shape, dtype):
+    """``np.empty`` that hands back a large buffer of the same shape once nothing refers to it any more.
+
+    Fresh large arrays are mapped from the OS page by page on first touch; in a training step that costs as
+    much as a third of the work. A buffer is reused only when its reference count shows that the pool alone
+    holds it, so no caller can ever see it change.
+    """
+    dtype = np.dtype(dtype)
+    if int(np.prod(shape)) * dtype.itemsize < 65536:
+        return np.empty(shape, dtype)
+    with _pool_lock:
+        bufs = _pool.setdefault((tuple(shape), dtype.str), [])
+        for buf in bufs:
+            if sys.getrefcount(buf) == _FREE:
+                return buf
+        buf = np.empty(shape, dtype)
+        if len(bufs) < 4 and _pool_held[0] + buf.nbytes <= POOL_BYTES:
+            bufs.append(buf)
+            _pool_held[0] += buf.nbytes
+        return buf
 
 
 @_pjit
@@ -128,10 +167,10 @@ def _columns(x, w_hw, strides, pads, out_hw, dilation):
     args = (w_hw[0], w_hw[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0],
             out_hw[0], out_hw[1])
     if _few_channels(x.shape[3]):
-        cols = np.empty((size, rows), x.dtype)
+        cols = _empty((size, rows), x.dtype)
         _im2col_t(x, *args, cols)
         return cols.T  # an (N·OH·OW, kh·kw·C) view: BLAS reads it transposed at no cost
-    cols = np.empty((rows, size), x.dtype)
+    cols = _empty((rows, size), x.dtype)
     _im2col(x, *args, cols)
     return cols
 
@@ -147,12 +186,12 @@ def _forward(x, w, b, strides, pads, out_hw, dilation):
     """``(y, columns)``: the convolution and the im2col matrix it multiplied (None when built in slices)."""
     parts = _chunks(x.shape[0], out_hw, w.shape, x.shape[3], x.dtype)
     if len(parts) > 1:
-        y = np.empty((x.shape[0],) + tuple(out_hw) + (w.shape[3],), x.dtype)
+        y = _empty((x.shape[0],) + tuple(out_hw) + (w.shape[3],), x.dtype)
         for part in parts:
             y[part] = _forward(x[part], w, b, strides, pads, out_hw, dilation)[0]
         return y, None
     cols = _columns(x, w.shape[:2], strides, pads, out_hw, dilation)
-    y = cols @ w.reshape(-1, w.shape[3])
+    y = np.matmul(cols, w.reshape(-1, w.shape[3]), out=_empty((cols.shape[0], w.shape[3]), x.dtype))
     if b is not None:
         y += b
     return y.reshape((x.shape[0],) + tuple(out_hw) + (w.shape[3],)), cols
@@ -161,16 +200,19 @@ def _forward(x, w, b, strides, pads, out_hw, dilation):
 def _input_grad(dy, w, x_shape, strides, pads, dilation):
     parts = _chunks(x_shape[0], dy.shape[1:3], w.shape, x_shape[3], dy.dtype)
     if len(parts) > 1:
-        dx = np.empty(x_shape, dy.dtype)
+        dx = _empty(x_shape, dy.dtype)
         for part in parts:
             dx[part] = _input_grad(dy[part], w, dx[part].shape, strides, pads, dilation)
         return dx
     dy2, w2 = np.ascontiguousarray(dy).reshape(-1, w.shape[3]), w.reshape(-1, w.shape[3])
     few = _few_channels(x_shape[3])
-    dcols = w2 @ dy2.T if few else dy2 @ w2.T
+    if few:
+        dcols = np.matmul(w2, dy2.T, out=_empty((w2.shape[0], dy2.shape[0]), dy.dtype))
+    else:
+        dcols = np.matmul(dy2, w2.T, out=_empty((dy2.shape[0], w2.shape[0]), dy.dtype))
     if w.shape[:2] == (1, 1) and tuple(strides) == (1, 1) and pads[0] == (0, 0) and pads[1] == (0, 0):
         return np.ascontiguousarray(dcols.T if few else dcols).reshape(x_shape)
-    dx = np.empty(x_shape, dy.dtype)
+    dx = _empty(x_shape, dy.dtype)
     args = (w.shape[0], w.shape[1], strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0],
             dy.shape[1], dy.shape[2], dx)
     (_col2im_t if few else _col2im)(dcols, *args)

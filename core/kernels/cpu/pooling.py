@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit, prange
 
 from core.kernels.cpu._jit import jit
+from core.kernels.cpu.conv import _empty
 from core.kernels.reference.conv import _geometry
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -109,15 +110,15 @@ def _global_unmax(dy, index, dx):
 def max_pool2d_forward(x, pool, strides, padding):
     """Max pooling of ``x`` (N, H, W, C): returns ``(y, index)``, both of shape (N, OH, OW, C)."""
     pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
-    y = np.empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
-    index = np.empty(y.shape, np.int64)
+    y = _empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
+    index = _empty(y.shape, np.int64)
     _max_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y, index)
     return y, index
 
 
 def max_pool2d_backward(dy, index, x_shape):
     """Gradient of :func:`max_pool2d_forward`: ``dy`` goes to the winning cell of each window."""
-    dx = np.empty(x_shape, dy.dtype)
+    dx = _empty(x_shape, dy.dtype)
     _max_unpool(np.ascontiguousarray(dy), index, dx)
     return dx
 
@@ -125,7 +126,7 @@ def max_pool2d_backward(dy, index, x_shape):
 def avg_pool2d_forward(x, pool, strides, padding):
     """Average pooling of ``x`` (N, H, W, C) over the real (unpadded) cells of each window."""
     pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
-    y = np.empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
+    y = _empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
     _avg_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y)
     return y
 
@@ -133,7 +134,7 @@ def avg_pool2d_forward(x, pool, strides, padding):
 def avg_pool2d_backward(dy, x_shape, pool, strides, padding):
     """Gradient of :func:`avg_pool2d_forward`."""
     pads, _ = _geometry(x_shape[1:3], pool, strides, padding, (1, 1))
-    dx = np.empty(x_shape, dy.dtype)
+    dx = _empty(x_shape, dy.dtype)
     _avg_unpool(np.ascontiguousarray(dy), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], dx)
     return dx
 
