@@ -4,8 +4,9 @@
 kernel reshaped to ``(kh·kw·C, out)`` turns the convolution into one matrix product whose result is already
 channels-last. The input gradient is that product transposed, scattered back by ``col2im``. Inputs with few
 channels (a first layer on grayscale or RGB images) use the same matrix stored transposed, so that the copies
-run along image rows instead of over 1–3 channel values. Padding and
-output sizes follow Keras, computed once in :mod:`core.kernels.reference.conv`.
+run along image rows instead of over 1–3 channel values. Padding and output sizes follow Keras, computed once
+in :mod:`core.kernels.reference.conv`. Training keeps each layer's im2col matrix from forward to backward
+(``*_keep`` / ``*_kept``), and large temporaries come from a small pool of reusable buffers (``_empty``).
 """
 
 import sys
