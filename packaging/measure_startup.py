@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HEAVY = ("numba", "llvmlite", "core.kernels.cpu", "core.engine", "pyqtgraph", "h5py", "onnx")
@@ -53,6 +54,7 @@ def probe(out_png: str, launched: float) -> int:
         report["modules"] = {m: sys.modules[m].__file__ for m in ("core", "app") if m in sys.modules}
         print(json.dumps(report), flush=True)
         app.exit(0)
+        QTimer.singleShot(100, lambda: app.exit(0))  # again, in case a modal dialog's loop took the first exit
 
     QTimer.singleShot(0, poll)
     return int(main([]) or 0)
@@ -61,11 +63,13 @@ def probe(out_png: str, launched: float) -> int:
 def measure(python: str, runs: int) -> list[dict]:
     """Launch ``runs`` probes one after another; each result is the probe's JSON report."""
     results = []
+    settings = tempfile.mkdtemp(prefix="neurocanvas-startup-")  # the user's settings and autosaves stay untouched
+    env = dict(os.environ, XDG_CONFIG_HOME=settings, XDG_DATA_HOME=settings)
     for i in range(runs):
         out = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"neurocanvas-startup-{os.getpid()}-{i}.png")
         launched = time.time()
         done = subprocess.run([python, os.path.abspath(__file__), "--probe", out, "--launched", repr(launched)],
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=300, env=env)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode != 0 or not lines:
             raise RuntimeError(f"run {i} failed (exit {done.returncode}): {done.stderr[-2000:]}")
