@@ -9,11 +9,7 @@ from core.layers import registry
 from core.layers.base import Context
 from tests.core.layer_check import make_case, run
 
-# Layers that still do NumPy work on their tensors in the layer itself, so they cannot run on device tensors yet.
-NOT_ON_DEVICE = {"ConvLSTM2D": "the layer slices, stacks and adds its per-step tensors with NumPy"}
-CASES = [pytest.param(name, i, config, shapes, id=f"{name}-{i}",
-                      marks=[pytest.mark.xfail(reason=NOT_ON_DEVICE[name], strict=True)] if name in NOT_ON_DEVICE
-                      else [])
+CASES = [pytest.param(name, i, config, shapes, id=f"{name}-{i}")
          for name in registry.all_types() if name != "InputLayer"
          for i, (config, shapes) in enumerate(registry.get(name).examples())]
 

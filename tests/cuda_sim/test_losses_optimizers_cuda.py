@@ -94,3 +94,8 @@ def test_optimiser_steps_match_cpu(name, options):
     for a, b in zip(finals[1][0] + finals[1][1], finals[0][0] + finals[0][1]):
         assert isinstance(a, np.ndarray)
         np.testing.assert_allclose(a, b, **TOL)
+
+
+def test_cuda_backend_has_every_cpu_kernel():
+    cpu, cuda = get_backend("cpu"), get_backend("cuda")
+    assert set(vars(cuda)) == set(vars(cpu))

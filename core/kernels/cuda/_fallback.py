@@ -39,3 +39,14 @@ def hosted(cpu_kernel):
 
     HOST_FALLBACKS.append(cpu_kernel.__name__)
     return run
+
+
+def complete(namespace: dict, cpu_module) -> list[str]:
+    """Give a cuda family module every public function of its cpu twin: those it does not define yet become
+    host fallbacks (so a kernel added on the cpu is usable here at once, and listed). Returns ``__all__``."""
+    from core.kernels import _public_functions
+    names = sorted(_public_functions(cpu_module))
+    for name in names:
+        if not callable(namespace.get(name)) or name.startswith("_"):
+            namespace[name] = hosted(getattr(cpu_module, name))
+    return names

@@ -138,3 +138,6 @@ def activation_backward(z, y, dy, code):
     else:
         _backward[blocks(dy.size), THREADS](flat(z), flat(y), flat(dy), flat(dz), code)
     return dz
+
+
+__all__ = ["activation_backward", "activation_forward"]

@@ -1,31 +1,276 @@
-"""Normalization kernels on the device: for now the CPU kernels run on copies brought to the host (see
-:mod:`core.kernels.cuda._fallback`)."""
+"""Normalisation kernels on the device. Batch statistics and the gamma/beta gradients are column reductions:
+one block per channel folds its rows through shared memory in float64. The element-wise passes are one thread
+per element; layer normalisation and local response normalisation are one thread per row (or element) walking
+its channels. Inputs are 2-D ``(rows, channels)``; formulas: see the reference backend."""
 
-from core.kernels.cpu import normalization as _cpu
-from core.kernels.cuda._fallback import hosted
+import math
 
-batchnorm_forward_train = hosted(_cpu.batchnorm_forward_train)
-batchnorm_forward_infer = hosted(_cpu.batchnorm_forward_infer)
-batchnorm_backward = hosted(_cpu.batchnorm_backward)
+import numpy as np
+from numba import cuda, float64
 
-layernorm_forward = hosted(_cpu.layernorm_forward)
-layernorm_backward = hosted(_cpu.layernorm_backward)
-lrn_forward = hosted(_cpu.lrn_forward)
-lrn_backward = hosted(_cpu.lrn_backward)
-
-__all__ = ["batchnorm_forward_train", "batchnorm_forward_infer", "batchnorm_backward", "batchnorm_update_moving", "layernorm_forward", "layernorm_backward", "lrn_forward", "lrn_backward"]
-
-from numba import cuda as _cuda  # noqa: E402
-
-from core.kernels.cuda._device import THREADS as _THREADS, blocks as _blocks, dev as _dev  # noqa: E402
+from core.kernels.cuda._device import THREADS, blocks, dev, empty
+from core.kernels.cuda._reduce import REDUCE_THREADS
 
 
-@_cuda.jit
+@cuda.jit(device=True)
+def _block_total(shared, value):
+    """The sum of ``value`` over the block's threads (every thread gets it)."""
+    tid = cuda.threadIdx.x
+    shared[tid] = value
+    cuda.syncthreads()
+    step = REDUCE_THREADS // 2
+    while step > 0:
+        if tid < step:
+            shared[tid] += shared[tid + step]
+        cuda.syncthreads()
+        step //= 2
+    total = shared[0]
+    cuda.syncthreads()
+    return total
+
+
+@cuda.jit
+def _column_stats(x, mean, var):
+    shared = cuda.shared.array(REDUCE_THREADS, float64)
+    j, tid = cuda.blockIdx.x, cuda.threadIdx.x
+    m = x.shape[0]
+    s = 0.0
+    for i in range(tid, m, REDUCE_THREADS):
+        s += x[i, j]
+    mu = _block_total(shared, s) / m
+    s = 0.0
+    for i in range(tid, m, REDUCE_THREADS):
+        d = x[i, j] - mu
+        s += d * d
+    v = _block_total(shared, s) / m
+    if tid == 0:
+        mean[j] = mu
+        var[j] = v
+
+
+@cuda.jit
+def _column_grads(dy, xhat, dgamma, dbeta):
+    shared = cuda.shared.array(REDUCE_THREADS, float64)
+    j, tid = cuda.blockIdx.x, cuda.threadIdx.x
+    sg, sb = 0.0, 0.0
+    for i in range(tid, dy.shape[0], REDUCE_THREADS):
+        sg += dy[i, j] * xhat[i, j]
+        sb += dy[i, j]
+    g = _block_total(shared, sg)
+    b = _block_total(shared, sb)
+    if tid == 0:
+        dgamma[j] = g
+        dbeta[j] = b
+
+
+@cuda.jit
+def _bn_normalize(x, mean, var, eps, gamma, beta, affine, y, xhat, inv_std):
+    m, c = x.shape
+    for i in range(cuda.grid(1), m * c, cuda.gridsize(1)):
+        r, j = i // c, i % c
+        inv = 1.0 / math.sqrt(var[j] + eps)
+        if r == 0:
+            inv_std[j] = inv
+        h = (x[r, j] - mean[j]) * inv
+        xhat[r, j] = h
+        y[r, j] = h * (gamma[j] if affine[0] else 1.0) + (beta[j] if affine[1] else 0.0)
+
+
+@cuda.jit
+def _bn_dx(dy, xhat, inv_std, gamma, has_gamma, dgamma, dbeta, batch_stats, dx):
+    m, c = dy.shape
+    for i in range(cuda.grid(1), m * c, cuda.gridsize(1)):
+        r, j = i // c, i % c
+        k = inv_std[j] * (gamma[j] if has_gamma else 1.0)
+        if batch_stats:
+            dx[r, j] = k * (dy[r, j] - dbeta[j] / m - xhat[r, j] * dgamma[j] / m)
+        else:
+            dx[r, j] = k * dy[r, j]
+
+
+def _bn_apply(x, gamma, beta, mean, var, eps):
+    x = dev(x)
+    m, c = x.shape
+    y, xhat, inv_std = empty(x.shape, x.dtype), empty(x.shape, x.dtype), empty((c,), x.dtype)
+    if x.size:
+        _bn_normalize[blocks(x.size), THREADS](x, dev(mean), dev(var), float(eps), dev(gamma) if gamma is not None
+                                               else x[0], dev(beta) if beta is not None else x[0],
+                                               (gamma is not None, beta is not None), y, xhat, inv_std)
+    return y, xhat, inv_std
+
+
+def batchnorm_forward_train(x, gamma, beta, eps):
+    """Batch normalisation with the batch's statistics: ``(y, mean, var, xhat, inv_std)`` (biased variance)."""
+    x = dev(x)
+    c = x.shape[1]
+    mean, var = empty((c,), np.float64), empty((c,), np.float64)
+    _column_stats[c, REDUCE_THREADS](x, mean, var)
+    y, xhat, inv_std = _bn_apply(x, gamma, beta, mean, var, eps)
+    return y, _cast(mean, x.dtype), _cast(var, x.dtype), xhat, inv_std
+
+
+@cuda.jit
+def _copy_cast(src, dst):
+    for i in range(cuda.grid(1), src.size, cuda.gridsize(1)):
+        dst[i] = src[i]
+
+
+def _cast(v, dtype):
+    out = empty(v.shape, dtype)
+    _copy_cast[blocks(v.size), THREADS](v, out)
+    return out
+
+
+def batchnorm_forward_infer(x, gamma, beta, mean, var, eps):
+    """Batch normalisation with given (moving) statistics: returns ``(y, xhat, inv_std)``."""
+    return _bn_apply(x, gamma, beta, mean, var, eps)
+
+
+def batchnorm_backward(dy, xhat, inv_std, gamma, batch_stats, need_dx):
+    """Gradients of batch normalisation: ``(dx or None, dgamma, dbeta)``."""
+    dy, xhat = dev(dy), dev(xhat)
+    c = dy.shape[1]
+    dgamma, dbeta = empty((c,), np.float64), empty((c,), np.float64)
+    _column_grads[c, REDUCE_THREADS](dy, xhat, dgamma, dbeta)
+    dx = None
+    if need_dx:
+        dx = empty(dy.shape, dy.dtype)
+        _bn_dx[blocks(dy.size), THREADS](dy, xhat, dev(inv_std), dev(gamma) if gamma is not None else dy[0],
+                                         gamma is not None, dgamma, dbeta, bool(batch_stats), dx)
+    return dx, _cast(dgamma, dy.dtype), _cast(dbeta, dy.dtype)
+
+
+@cuda.jit
 def _moving(moving, value, momentum):
-    for i in range(_cuda.grid(1), moving.size, _cuda.gridsize(1)):
+    for i in range(cuda.grid(1), moving.size, cuda.gridsize(1)):
         moving[i] = moving[i] * momentum + value[i] * (1.0 - momentum)
 
 
 def batchnorm_update_moving(moving, value, momentum):
-    """Keras's moving average, in place on the device: ``moving = moving * momentum + value * (1 - momentum)``."""
-    _moving[_blocks(moving.size), _THREADS](moving, _dev(value, moving.dtype), float(momentum))
+    """Keras's moving average, in place: ``moving = moving * momentum + value * (1 - momentum)``."""
+    _moving[blocks(moving.size), THREADS](moving, dev(value, moving.dtype), float(momentum))
+
+
+@cuda.jit
+def _ln_forward(x, gamma, beta, affine, eps, y, xhat, inv_std):
+    m, c = x.shape
+    for i in range(cuda.grid(1), m, cuda.gridsize(1)):
+        s = 0.0
+        for j in range(c):
+            s += x[i, j]
+        mean = s / c
+        v = 0.0
+        for j in range(c):
+            d = x[i, j] - mean
+            v += d * d
+        inv = 1.0 / math.sqrt(v / c + eps)
+        inv_std[i] = inv
+        for j in range(c):
+            h = (x[i, j] - mean) * inv
+            xhat[i, j] = h
+            y[i, j] = h * (gamma[j] if affine[0] else 1.0) + (beta[j] if affine[1] else 0.0)
+
+
+@cuda.jit
+def _ln_dx(dy, xhat, inv_std, gamma, has_gamma, dx):
+    m, c = dy.shape
+    for i in range(cuda.grid(1), m, cuda.gridsize(1)):
+        sg, sgx = 0.0, 0.0
+        for j in range(c):
+            g = dy[i, j] * (gamma[j] if has_gamma else 1.0)
+            sg += g
+            sgx += g * xhat[i, j]
+        sg /= c
+        sgx /= c
+        for j in range(c):
+            g = dy[i, j] * (gamma[j] if has_gamma else 1.0)
+            dx[i, j] = inv_std[i] * (g - sg - xhat[i, j] * sgx)
+
+
+def layernorm_forward(x, gamma, beta, eps):
+    """Layer normalisation of each row: returns ``(y, xhat, inv_std)`` with ``inv_std`` of shape ``(rows,)``."""
+    x = dev(x)
+    m = x.shape[0]
+    y, xhat, inv_std = empty(x.shape, x.dtype), empty(x.shape, x.dtype), empty((m,), x.dtype)
+    if x.size:
+        _ln_forward[blocks(m), THREADS](x, dev(gamma) if gamma is not None else x[0],
+                                        dev(beta) if beta is not None else x[0], (gamma is not None, beta is not None),
+                                        float(eps), y, xhat, inv_std)
+    return y, xhat, inv_std
+
+
+def layernorm_backward(dy, xhat, inv_std, gamma, need_dx):
+    """Gradients of layer normalisation: ``(dx or None, dgamma, dbeta)``."""
+    dy, xhat = dev(dy), dev(xhat)
+    c = dy.shape[1]
+    dgamma, dbeta = empty((c,), np.float64), empty((c,), np.float64)
+    _column_grads[c, REDUCE_THREADS](dy, xhat, dgamma, dbeta)
+    dx = None
+    if need_dx:
+        dx = empty(dy.shape, dy.dtype)
+        _ln_dx[blocks(dy.shape[0]), THREADS](dy, xhat, dev(inv_std), dev(gamma) if gamma is not None else dy[0],
+                                             gamma is not None, dx)
+    return dx, _cast(dgamma, dy.dtype), _cast(dbeta, dy.dtype)
+
+
+@cuda.jit(device=True)
+def _inv_pow(s, beta):
+    if beta == 0.5:
+        return 1.0 / math.sqrt(s)
+    if beta == 0.75:
+        r = 1.0 / math.sqrt(s)
+        return r * math.sqrt(r)
+    return math.exp(-beta * math.log(s))
+
+
+@cuda.jit(device=True)
+def _square_sum(x, i, d, radius, c):
+    s = 0.0
+    for j in range(max(d - radius, 0), min(d + radius + 1, c)):
+        s += x[i, j] * x[i, j]
+    return s
+
+
+@cuda.jit
+def _lrn_forward(x, radius, bias, alpha, beta, y, scale):
+    m, c = x.shape
+    for k in range(cuda.grid(1), m * c, cuda.gridsize(1)):
+        i, d = k // c, k % c
+        s = bias + alpha * _square_sum(x, i, d, radius, c)
+        scale[i, d] = s
+        y[i, d] = x[i, d] * _inv_pow(s, beta)
+
+
+@cuda.jit
+def _lrn_backward(dy, x, scale, radius, alpha, beta, dx):
+    m, c = x.shape
+    for k in range(cuda.grid(1), m * c, cuda.gridsize(1)):
+        i, d = k // c, k % c
+        w = 0.0
+        for j in range(max(d - radius, 0), min(d + radius + 1, c)):
+            w += dy[i, j] * x[i, j] * _inv_pow(scale[i, j], beta) / scale[i, j]
+        dx[i, d] = dy[i, d] * _inv_pow(scale[i, d], beta) - 2.0 * alpha * beta * x[i, d] * w
+
+
+def lrn_forward(x, depth_radius, bias, alpha, beta):
+    """TensorFlow's local response normalisation over columns: returns ``(y, scale)``."""
+    x = dev(x)
+    y, scale = empty(x.shape, x.dtype), empty(x.shape, x.dtype)
+    if x.size:
+        _lrn_forward[blocks(x.size), THREADS](x, int(depth_radius), float(bias), float(alpha), float(beta), y, scale)
+    return y, scale
+
+
+def lrn_backward(dy, x, scale, depth_radius, alpha, beta):
+    """Gradient of local response normalisation w.r.t. x."""
+    dy, x = dev(dy), dev(x)
+    dx = empty(dy.shape, dy.dtype)
+    if dy.size:
+        _lrn_backward[blocks(dy.size), THREADS](dy, x, dev(scale), int(depth_radius), float(alpha), float(beta), dx)
+    return dx
+
+
+from core.kernels.cpu import normalization as _cpu  # noqa: E402
+from core.kernels.cuda._fallback import complete  # noqa: E402
+
+__all__ = complete(globals(), _cpu)  # every cpu kernel of the family is defined above; new ones fall back

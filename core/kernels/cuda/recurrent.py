@@ -2,15 +2,6 @@
 :mod:`core.kernels.cuda._fallback`)."""
 
 from core.kernels.cpu import recurrent as _cpu
-from core.kernels.cuda._fallback import hosted
+from core.kernels.cuda._fallback import complete
 
-simple_rnn_forward = hosted(_cpu.simple_rnn_forward)
-simple_rnn_backward = hosted(_cpu.simple_rnn_backward)
-lstm_cell_forward = hosted(_cpu.lstm_cell_forward)
-lstm_cell_backward = hosted(_cpu.lstm_cell_backward)
-lstm_forward = hosted(_cpu.lstm_forward)
-lstm_backward = hosted(_cpu.lstm_backward)
-gru_forward = hosted(_cpu.gru_forward)
-gru_backward = hosted(_cpu.gru_backward)
-
-__all__ = ["simple_rnn_forward", "simple_rnn_backward", "lstm_cell_forward", "lstm_cell_backward", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
+__all__ = complete(globals(), _cpu)
