@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib import resources
-from pathlib import Path
 from typing import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -12,8 +10,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import settings
+from core.paths import resources_dir
 
-RESOURCES = Path(str(resources.files("app") / "resources"))  # package data: works from a wheel or a bundle too
+RESOURCES = resources_dir()  # the checkout's resources/, or the package data of a wheel or a bundle
 STYLE_SHEET = RESOURCES / "style.qss"
 DARK_STYLE_SHEET = RESOURCES / "style-dark.qss"
 APP_ICON = RESOURCES / "icons" / "app" / "org.neurocanvas.NeuroCanvas.svg"

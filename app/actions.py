@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from importlib import resources
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
+
+from core.paths import resources_dir
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
 
 Key = QKeySequence.StandardKey
-ICONS = Path(str(resources.files("app") / "resources" / "icons"))  # works from a wheel or a bundle too
+ICONS = resources_dir() / "icons"  # the checkout's resources/, or the package data of a wheel or a bundle
 ICON_OF = {"new": "new", "open": "open", "save": "save", "tool_undo": "undo", "tool_redo": "redo",
            "undo": "undo", "redo": "redo", "zoom_in": "zoom-in", "zoom_out": "zoom-out", "fit": "fit",
            "arrange_h": "arrange"}
 
 
 def icon(name: str) -> QIcon:
-    """An SVG icon from ``app/resources/icons`` (an empty icon if the file is missing)."""
+    """An SVG icon from ``resources/icons`` (an empty icon if the file is missing)."""
     path = ICONS / f"{name}.svg"
     return QIcon(str(path)) if path.exists() else QIcon()
 

@@ -1,7 +1,7 @@
 """Redraw the README's screenshots: ``QT_QPA_PLATFORM=offscreen python -m app.screenshots [folder]``.
 
 Writes ``start_page.png``, ``valid_cnn.png`` and ``network_error.png`` (default folder:
-``app/resources/screenshots``), using a throw-away settings folder so the user's layout does not leak in.
+``resources/screenshots``), using a throw-away settings folder so the user's layout does not leak in.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-DEFAULT_FOLDER = Path(__file__).resolve().parent / "resources" / "screenshots"
+DEFAULT_FOLDER = Path(__file__).resolve().parents[1] / "resources" / "screenshots"
 
 
 def _settle(app) -> None:

@@ -1,7 +1,7 @@
 """Render the application icon's PNG sizes from its SVG with Qt's own SVG renderer.
 
 Run after editing the SVG: ``QT_QPA_PLATFORM=offscreen python packaging/render_icons.py``. The PNGs are committed
-(``app/resources/icons/app/<size>.png``) so that building a wheel needs no Qt; ``tests/test_packaging.py`` checks
+(``resources/icons/app/<size>.png``) so that building a wheel needs no Qt; ``tests/test_packaging.py`` checks
 that they match the SVG. A desktop install copies them to ``hicolor/<size>x<size>/apps/`` (see README.md here).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ICON_DIR = Path(__file__).resolve().parent.parent / "app" / "resources" / "icons" / "app"
+ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons" / "app"
 SVG = ICON_DIR / "org.neurocanvas.NeuroCanvas.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

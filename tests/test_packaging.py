@@ -30,7 +30,7 @@ APP_ID = "org.neurocanvas.NeuroCanvas"
 DESKTOP = PACKAGING / f"{APP_ID}.desktop"
 METAINFO = PACKAGING / f"{APP_ID}.metainfo.xml"
 MIME_XML = PACKAGING / f"{APP_ID}.xml"
-ICON_DIR = ROOT / "app" / "resources" / "icons" / "app"
+ICON_DIR = ROOT / "resources" / "icons" / "app"
 MIME_NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
@@ -228,15 +228,15 @@ def _package_files(folder: Path, prefix: str) -> set[str]:
 def test_wheel_and_sdist_carry_the_resources_samples_and_desktop_files(installed):
     _, wheel, sdist, _, _ = installed
     names = set(zipfile.ZipFile(wheel).namelist())
-    wanted = (_package_files(ROOT / "app" / "resources", "app/resources")
-              - _package_files(ROOT / "app" / "resources" / "screenshots", "app/resources/screenshots"))
-    wanted |= _package_files(ROOT / "core" / "data" / "samples" / "data", "core/data/samples/data")
+    wanted = (_package_files(ROOT / "resources", "app/resources")
+              - _package_files(ROOT / "resources" / "screenshots", "app/resources/screenshots"))
+    wanted |= _package_files(ROOT / "samples", "core/data/samples/data")
     assert wanted - names == set()
     assert not any(n.startswith("app/resources/screenshots/") for n in names)  # docs, not needed to run
     with tarfile.open(sdist) as tar:
         members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
     assert {f"packaging/{DESKTOP.name}", f"packaging/{METAINFO.name}", f"packaging/{MIME_XML.name}",
-            "app/resources/screenshots/start_page.png", "core/data/samples/data/iris.csv"} <= members
+            "resources/screenshots/start_page.png", "samples/iris.csv"} <= members
 
 
 @pytest.mark.timeout(900)

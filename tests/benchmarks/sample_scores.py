@@ -1,5 +1,5 @@
 """Train every sample's starter network on a seeded split and print the scores as a Markdown table (run by hand;
-the table goes into ``core/data/samples/data/README.md``).
+the table goes into ``samples/README.md``).
 
     .venv/bin/python -m tests.benchmarks.sample_scores [name ...]
 """

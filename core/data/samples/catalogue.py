@@ -9,7 +9,7 @@ from core.data.samples import images, regression, sequences, toy2d
 from core.data.samples.files import sample_path
 from core.data.samples.registry import SampleParam, SampleSpec, register_sample
 
-UCI = "UCI Machine Learning Repository (copy carried by scikit-learn; see core/data/samples/data/README.md)"
+UCI = "UCI Machine Learning Repository (copy carried by scikit-learn; see samples/README.md)"
 CC_BY = "CC BY 4.0"
 
 

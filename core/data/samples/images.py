@@ -21,7 +21,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
         with np.load(path) as data:
             images, labels = data["images"], data["labels"]
     except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"cannot read the digits sample {path} ({exc}): restore core/data/samples/data/digits.npz "
+        raise DataError(f"cannot read the digits sample {path} ({exc}): restore samples/digits.npz "
                         "from the repository") from exc
     return (images.astype(np.float32) / 16.0)[..., None], labels.astype(np.int64)
 

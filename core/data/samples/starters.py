@@ -1,5 +1,5 @@
 """Recommended starter networks: for each sample, a small network and training settings that reach a good score
-in seconds (the GUI's templates). The scores are recorded in ``core/data/samples/data/README.md``.
+in seconds (the GUI's templates). The scores are recorded in ``samples/README.md``.
 
 The shapes and waveforms starters are small convolutional networks and the sine-forecasting starter an LSTM when
 those layer types are registered; otherwise they fall back to Flatten + Dense networks (``Starter.variant`` says
