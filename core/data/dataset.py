@@ -72,6 +72,12 @@ class Dataset:
             raise DataError(f"{self.name}: label {int(y.max())} has no name among {len(self.class_names)} "
                             "class names: give one name per class")
 
+    def __repr__(self) -> str:
+        """One line: name, task, shapes and classes (the arrays themselves would flood a console)."""
+        classes = f", {len(self.class_names)} classes" if self.class_names else ""
+        return (f"Dataset({self.name!r}, {self.task}, x {tuple(self.x.shape)} {self.x.dtype}, "
+                f"y {tuple(self.y.shape)} {self.y.dtype}{classes})")
+
     def _class_name(self, label: int) -> str:
         names = self.class_names or []
         return names[label] if label < len(names) else str(label)
