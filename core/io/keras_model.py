@@ -118,7 +118,6 @@ def _entry_label(entry: Any, k: int) -> str:
 
 
 def _sequential_graph(layers: list[Layer], config: dict[str, Any]) -> tuple[Graph, list[str]]:
-    graph = Graph()
     if layers[0].type_name != "InputLayer":
         hint = layers[0].input_shape_hint
         build = config.get("build_input_shape")
@@ -129,12 +128,7 @@ def _sequential_graph(layers: list[Layer], config: dict[str, Any]) -> tuple[Grap
         layers = [registry.get("InputLayer")(shape=hint)] + layers
     if any(layer.type_name == "InputLayer" for layer in layers[1:]):
         raise ValueError("a Sequential model has an InputLayer after its first layer")
-    previous = None
-    for layer in layers:
-        current = graph.add_layer(layer)
-        if previous is not None:
-            graph.connect(previous, current)
-        previous = current
+    graph = Graph.chain(layers)
     return graph, graph.topological_order()[1:]
 
 
