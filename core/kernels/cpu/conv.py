@@ -9,6 +9,7 @@ in :mod:`core.kernels.reference.conv`. Training keeps each layer's im2col matrix
 (``*_keep`` / ``*_kept``), and large temporaries come from a small pool of reusable buffers (``_empty``).
 """
 
+import math
 import sys
 import threading
 
@@ -43,7 +44,7 @@ def _empty(shape, dtype):
     holds it, so no caller can ever see it change.
     """
     dtype = np.dtype(dtype)
-    if int(np.prod(shape)) * dtype.itemsize < 65536:
+    if math.prod(shape) * dtype.itemsize < 65536:
         return np.empty(shape, dtype)
     with _pool_lock:
         bufs = _pool.setdefault((tuple(shape), dtype.str), [])
@@ -71,7 +72,8 @@ def _im2col(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, cols):
                     r = i * sh - pt + p * dh
                     base = p * kw * c
                     if r < 0 or r >= h:
-                        cols[row, base:base + kw * c] = 0.0
+                        for t in range(kw * c):
+                            cols[row, base + t] = 0.0
                     elif inside and dw == 1:
                         src = c0 * c
                         for t in range(kw * c):
@@ -126,12 +128,15 @@ def _im2col_t(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, cols):
                         r = i * sh - pt + p * dh
                         m0 = (b * oh + i) * ow
                         if r < 0 or r >= h:
-                            cols[k, m0:m0 + ow] = 0.0
+                            for j in range(ow):
+                                cols[k, m0 + j] = 0.0
                             continue
-                        cols[k, m0:m0 + lo] = 0.0
+                        for j in range(lo):
+                            cols[k, m0 + j] = 0.0
                         for j in range(lo, hi):
                             cols[k, m0 + j] = x[b, r, j * sw + off, ch]
-                        cols[k, m0 + hi:m0 + ow] = 0.0
+                        for j in range(hi, ow):
+                            cols[k, m0 + j] = 0.0
 
 
 @_pjit
