@@ -239,3 +239,20 @@ def test_a_small_cnn_learns_where_the_bright_bar_is():
     history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.05 < 0.6 < losses[0], losses
+
+
+@pytest.mark.parametrize("layer,shape", [(Conv2D(3, 2, kernel_regularizer={"l2": 0.5}, bias_regularizer="l1"),
+                                          (4, 4, 2)),
+                                         (Conv1D(3, 2, kernel_regularizer={"l2": 0.5}, bias_regularizer="l1"),
+                                          (5, 2)),
+                                         (Conv2DTranspose(3, 2, kernel_regularizer={"l2": 0.5},
+                                                          bias_regularizer="l1"), (3, 3, 2))])
+def test_convolutions_carry_keras_regularisers_into_the_loss(layer, shape):
+    model = Sequential([InputLayer(shape=shape), layer])
+    net = model.network
+    kernel, bias = net.get_weights()
+    net.set_weights([kernel, np.full_like(bias, -2.0)])
+    specs = net.specs[net.order[-1]]
+    assert specs[0].regularizer == {"l1": 0.0, "l2": 0.5} and specs[1].regularizer["l1"] > 0
+    expected = 0.5 * np.sum(kernel.astype(np.float64) ** 2) + specs[1].regularizer["l1"] * 2.0 * bias.size
+    np.testing.assert_allclose(net.regularization(add_gradients=False), expected, rtol=1e-5)
