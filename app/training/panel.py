@@ -255,6 +255,7 @@ class TrainingPanel(QWidget):
         augment = form.augmentation_instance()
         job = Job(p["x"], p["y"], form.epochs.value(), form.batch_size.value(), initial_epoch, p["val"],
                   p["evaluation"], augment, None if grid is None else grid.points, form.seed.value())
+        self.epoch_rates: list[float] = []  # the trainer's samples/s of each epoch of this run
         self.worker = TrainingWorker(trainer, job, self)
         self.worker.records.connect(self._on_records)
         self.worker.finished.connect(self._on_finished)
@@ -310,6 +311,7 @@ class TrainingPanel(QWidget):
                 self._count(record)
             elif isinstance(record, EpochEnd):
                 self.plots.add(record)
+                self.epoch_rates.append(record.samples_per_second)
             elif isinstance(record, HealthRecord):
                 self.health.add(record)
             elif isinstance(record, BoundaryRecord):
