@@ -171,11 +171,7 @@ class Model:
     def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = 0) -> Any:
         """The network's outputs for ``x`` (an array, or a list of arrays for several outputs)."""
         self._prepare(x)
-        net = self.network
-        xs = net.check_inputs(as_list(x))
-        step = batch_size or 32
-        parts = [net.forward([a[s:s + step] for a in xs]) for s in range(0, len(xs[0]), step)]
-        outs = [np.concatenate([p[k] for p in parts]) for k in range(len(net.output_ids))]
+        outs = self.network.predict(as_list(x), batch_size or 32)
         return outs[0] if len(outs) == 1 else outs
 
     def __call__(self, x: Any) -> Any:

@@ -7,6 +7,7 @@ as Keras does by default, reproducibly for a given seed.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Sequence
 
 import numpy as np
@@ -133,6 +134,18 @@ class Network:
                     continue
                 total += self.ctx.k.weight_penalty(w, g, reg.get("l1", 0.0), reg.get("l2", 0.0), add_gradients)
         return total
+
+    def compute_scope(self):
+        """A context manager for a whole run of batches: the backend's thread settings (see kernels/cpu/threads)."""
+        return getattr(self.ctx.k, "compute_scope", nullcontext)()
+
+    def predict(self, inputs: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
+        """Outputs for a whole data set, in inference mode, ``batch_size`` samples at a time."""
+        xs = self.check_inputs(inputs)
+        step = max(1, int(batch_size))
+        with self.compute_scope():
+            parts = [self.forward([a[s:s + step] for a in xs]) for s in range(0, len(xs[0]), step)]
+        return [np.concatenate([p[k] for p in parts]) for k in range(len(self.output_ids))]
 
     def logits(self, output_index: int) -> np.ndarray:
         """The pre-activation of output layer ``output_index`` in the last training forward pass."""

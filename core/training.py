@@ -187,24 +187,8 @@ class Trainer:
             cb.on_train_begin(self)
         self._seen = 0
         try:
-            for epoch in range(initial_epoch, initial_epoch + epochs):
-                for cb in callbacks:
-                    cb.on_epoch_begin(epoch)
-                started = time.perf_counter()
-                done, logs = self._train_epoch(xs, ys, epoch, batch_size, shuffle, callbacks)
-                if done == 0:
-                    break
-                seconds = time.perf_counter() - started
-                if validation_data is not None:
-                    val = self.evaluate(*validation_data, batch_size=batch_size)
-                    logs.update({f"val_{k}": v for k, v in val.items()})
-                self.epochs_done = epoch + 1
-                record = EpochEnd(epoch, initial_epoch + epochs, logs, self.optimizer.current_learning_rate(),
-                                  seconds, done / seconds if seconds > 0 else float("inf"))
-                for cb in callbacks:
-                    cb.on_epoch_end(record)
-                if self._stop:
-                    break
+            with self.network.compute_scope():
+                self._run_epochs(xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch)
             if self._stop:
                 history.stop_reason = "stopped by the user"
         except TrainingError as exc:
@@ -214,6 +198,26 @@ class Trainer:
             for cb in callbacks:
                 cb.on_train_end(history)
         return history
+
+    def _run_epochs(self, xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch) -> None:
+        for epoch in range(initial_epoch, initial_epoch + epochs):
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+            started = time.perf_counter()
+            done, logs = self._train_epoch(xs, ys, epoch, batch_size, shuffle, callbacks)
+            if done == 0:
+                break
+            seconds = time.perf_counter() - started
+            if validation_data is not None:
+                val = self.evaluate(*validation_data, batch_size=batch_size)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            self.epochs_done = epoch + 1
+            record = EpochEnd(epoch, initial_epoch + epochs, logs, self.optimizer.current_learning_rate(),
+                              seconds, done / seconds if seconds > 0 else float("inf"))
+            for cb in callbacks:
+                cb.on_epoch_end(record)
+            if self._stop:
+                break
 
     def _train_epoch(self, xs, ys, epoch, batch_size, shuffle, callbacks) -> tuple[int, dict[str, float]]:
         """One pass over the data; returns the number of samples trained and the epoch's running logs."""
@@ -254,19 +258,17 @@ class Trainer:
         metric_sets = self._new_metrics()
         named = self._metric_names(metric_sets)
         loss_sum = 0.0
-        for start in range(0, n, max(1, batch_size)):
-            bx, by = _batch(xs, ys, None, start, min(n, start + batch_size))
-            loss, outputs = self.compute_loss(bx, by, training=False)
-            loss_sum += loss * len(bx[0])
-            for (name, m), out, t in zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets)):
-                m.update(out, t)
+        with self.network.compute_scope():
+            for start in range(0, n, max(1, batch_size)):
+                bx, by = _batch(xs, ys, None, start, min(n, start + batch_size))
+                loss, outputs = self.compute_loss(bx, by, training=False)
+                loss_sum += loss * len(bx[0])
+                for (name, m), out, t in zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets)):
+                    m.update(out, t)
         return {"loss": loss_sum / n, **{name: m.result() for name, m in named}}
 
     def predict(self, x: Any, batch_size: int = 32) -> list[np.ndarray]:
-        xs = self.network.check_inputs(as_list(x))
-        n = len(xs[0])
-        parts = [self.network.forward([a[s:s + batch_size] for a in xs]) for s in range(0, n, max(1, batch_size))]
-        return [np.concatenate([p[k] for p in parts]) for k in range(len(self.network.output_ids))]
+        return self.network.predict(as_list(x), batch_size)
 
     def check_data(self, x: Any, y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Inputs and targets as arrays, checked against the network, with errors that say what to change."""

@@ -130,3 +130,22 @@ def test_l2_regulariser_adds_penalty_and_gradient():
     expected = 2 * x.T @ (x @ w) / (x @ w).size + 2 * 0.5 * w
     np.testing.assert_allclose(net.grads[net.order[1]][0], expected, rtol=1e-10)
     assert plain != loss
+
+
+def test_blas_runs_on_one_thread_while_training_and_is_restored_after():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    before = blas_threads()
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_end(self, record):
+            seen.append(blas_threads())
+
+    x, y = problem(64)
+    make_trainer().fit(x, y, epochs=1, batch_size=32, callbacks=[Probe()])
+    assert seen and all(s == {1} for s in seen)
+    assert blas_threads() == before
