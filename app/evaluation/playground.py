@@ -38,18 +38,19 @@ class Surface:
     grad: Callable[[np.ndarray], np.ndarray]
     bounds: tuple[float, float, float, float]  # x0, x1, y0, y1
     start: tuple[float, float]
-    learning_rate: float
+    learning_rate: float  # for SGD, momentum and Nesterov
+    adaptive_rate: float  # for the optimisers that scale their steps per parameter (Adagrad, RMSprop, Adam, ...)
     noise: float = 0.0
 
 
 SURFACES = {s.name: s for s in (
     Surface("Saddle", lambda x, y: 0.5 * x**2 - 0.5 * y**2 + 0.125 * y**4,
-            lambda p: np.array([p[0], -p[1] + 0.5 * p[1] ** 3]), (-2.5, 2.5, -2.5, 2.5), (2.2, 1e-3), 0.05),
+            lambda p: np.array([p[0], -p[1] + 0.5 * p[1] ** 3]), (-2.5, 2.5, -2.5, 2.5), (2.2, 1e-3), 0.05, 0.05),
     Surface("Rosenbrock", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
             lambda p: np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)]),
-            (-2.0, 2.0, -1.0, 3.0), (-1.5, 2.0), 0.001),
+            (-2.0, 2.0, -1.0, 3.0), (-1.5, 2.0), 0.001, 0.05),
     Surface("Noisy bowl", lambda x, y: 0.5 * x**2 + 2.0 * y**2, lambda p: np.array([p[0], 4.0 * p[1]]),
-            (-3.0, 3.0, -3.0, 3.0), (-2.6, 2.2), 0.05, noise=1.0),
+            (-3.0, 3.0, -3.0, 3.0), (-2.6, 2.2), 0.05, 0.1, noise=1.0),
 )}
 
 
@@ -91,6 +92,10 @@ class OptimizerPlayground(QWidget):
         self.surface_box.addItems(list(SURFACES))
         self.surface_box.currentIndexChanged.connect(self._on_surface_changed)
         self.rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=5.0, singleStep=0.005)
+        self.rate.setToolTip("Learning rate of SGD, momentum and Nesterov")
+        self.adaptive_rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=5.0, singleStep=0.005)
+        self.adaptive_rate.setToolTip("Learning rate of the adaptive optimisers (Adagrad, RMSprop, Adadelta, Adam, "
+                                      "Nadam, Adamax), whose steps are about this size whatever the gradient")
         self.checks: dict[str, QCheckBox] = {}
         boxes = QGridLayout()
         for n, label in enumerate(RACERS):
@@ -103,7 +108,8 @@ class OptimizerPlayground(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.clicked.connect(self.reset)
         controls = QVBoxLayout()
-        for label, widget in (("Surface", self.surface_box), ("Learning rate", self.rate)):
+        for label, widget in (("Surface", self.surface_box), ("Learning rate (SGD family)", self.rate),
+                              ("Learning rate (adaptive)", self.adaptive_rate)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
         controls.addLayout(boxes)
@@ -135,6 +141,7 @@ class OptimizerPlayground(QWidget):
 
     def _on_surface_changed(self) -> None:
         self.rate.setValue(self.surface.learning_rate)
+        self.adaptive_rate.setValue(self.surface.adaptive_rate)
         self._draw_surface()
         self.reset()
 
@@ -165,7 +172,8 @@ class OptimizerPlayground(QWidget):
         self.racers, self.lines = [], []
         for n, (label, box) in enumerate(self.checks.items()):
             if box.isChecked():
-                self.racers.append(Racer(label, self.surface, self.rate.value(), seed=n))
+                rate = self.rate if RACERS[label][0] == "sgd" else self.adaptive_rate
+                self.racers.append(Racer(label, self.surface, rate.value(), seed=n))
                 line = self.plot.plot(pen=pg.mkPen(COLORS[n % len(COLORS)], width=2), name=label)
                 self.lines.append(line)
         self.status.setText("")

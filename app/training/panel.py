@@ -25,7 +25,7 @@ from app.training import checks
 from app.training.plots import TrainingPlots
 from app.training.settings_form import SettingsForm
 from app.training.worker import BoundaryRecord, Finished, HealthRecord, Job, Predictions, TrainingWorker
-from core.data import DataError, load_sample
+from core.data import DataError, Splits, load_sample
 from core.errors import NeuroCanvasError
 from core.training import BatchEnd, EpochEnd
 
@@ -52,6 +52,7 @@ class TrainingPanel(QWidget):
         self.form = SettingsForm()
         self.form.dataset_changed.connect(self._on_dataset_changed)
         self.form.open_file.clicked.connect(self.open_data_file)
+        self.form.validation.valueChanged.connect(self._on_dataset_changed)
         self.plots = TrainingPlots()
         self.boundary = BoundaryView()
         self.confusion = ConfusionView()
@@ -64,6 +65,8 @@ class TrainingPanel(QWidget):
         self._progress_state: dict[str, Any] = {}
         self._set_state("idle")
         self._on_dataset_changed()
+        if getattr(window, "scene", None) is not None:
+            window.scene.status_updated.connect(self.suggest_loss)  # the design changed: re-suggest the loss
 
     # -- layout --------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -126,6 +129,9 @@ class TrainingPanel(QWidget):
 
     # -- data ----------------------------------------------------------------------------------------------
     def _on_dataset_changed(self) -> None:
+        self._continue_key = None  # other data: a new run, not a continuation
+        if self.state == "idle":
+            self._set_state("idle")
         try:
             data = self.load_dataset()
         except (DataError, NeuroCanvasError) as exc:
@@ -189,7 +195,11 @@ class TrainingPanel(QWidget):
         data, form = self.dataset, self.form
         loss = form.loss.currentText()
         io = checks.network_io(self.window_.document.graph)
-        splits = data.split(validation=form.validation.value(), test=0.0, seed=form.seed.value())
+        if form.validation.value() > 0:
+            splits = data.split(validation=form.validation.value(), test=0.0, seed=form.seed.value())
+        else:  # nothing held out: no copy (the trainer shuffles the batches every epoch)
+            none = np.empty(0, np.int64)
+            splits = Splits(data, data.subset(none), data.subset(none))
         if form.preprocessing.currentData():
             splits = splits.scaled(form.preprocessing.currentData())
         x, y = splits.train.arrays()
@@ -293,11 +303,11 @@ class TrainingPanel(QWidget):
             self.worker.stop()
 
     def shutdown(self) -> None:
-        """Stop a run and wait for its thread (the window is closing)."""
+        """Stop a run and wait for its thread (the window is closing). Signals are not disconnected (that can
+        deadlock against an emit in the training thread): the worker sends nothing more once shut down, and
+        packets already queued are dropped because ``self.worker`` is None."""
         self._timer.stop()
         if self.worker is not None:
-            self.worker.records.disconnect(self._on_records)
-            self.worker.finished.disconnect(self._on_finished)
             self.worker.shutdown()
             self.worker = None
 
@@ -340,6 +350,8 @@ class TrainingPanel(QWidget):
             self.progress_label.setText(s["text"] or "starting…")
 
     def _on_finished(self, outcome: Finished) -> None:
+        if self.worker is None:  # shut down with the window: nothing to show
+            return
         self._timer.stop()
         self._redraw()
         self.last_outcome = outcome

@@ -198,6 +198,7 @@ class TrainingPlots(QWidget):
             self.best_line.setPos(best[0])
             text = f"best validation loss: epoch {best[0]}"
             self.best_label.setText(text + (f"\noverfitting after epoch {over}" if over else ""))
+            self.best_label.setAnchor((1, 1) if best[0] > 0.5 * max(run.epoch_x[-1], 1) else (0, 1))
             self.best_label.setPos(best[0], best[1])
             self.best_line.setVisible(True)
             self.best_label.setVisible(True)

@@ -69,9 +69,12 @@ def gui(epochs: int) -> dict:
     clock = QElapsedTimer()
     last = [0.0]
 
+    where: list[tuple[float, int]] = []
+
     def tick() -> None:
         now = clock.nsecsElapsed() / 1e6
         gaps.append(now - last[0])
+        where.append((now, panel._progress_state.get("done", 0)))
         last[0] = now
 
     timer = QTimer(interval=5, timerType=Qt.PreciseTimer, timeout=tick)
@@ -85,7 +88,7 @@ def gui(epochs: int) -> dict:
     QTimer.singleShot(3000, idle.quit)
     idle.exec()  # the same timer with nothing training: the machine's own noise
     timer.stop()
-    idle_gaps, gaps[:] = list(gaps[1:]), []
+    idle_gaps, gaps[:], where[:] = list(gaps[1:]), [], []
     started = time.perf_counter()
     if not panel.start():
         raise SystemExit(panel.message.text())
@@ -100,7 +103,9 @@ def gui(epochs: int) -> dict:
             "longest_stall_ms": max(gaps[1:]), "p99_stall_ms": float(np.percentile(gaps[1:], 99)),
             "start_click_ms": 1000 * start_click, "outcome": done[0].outcome,
             "idle_longest_stall_ms": max(idle_gaps), "idle_p99_stall_ms": float(np.percentile(idle_gaps, 99)),
-            "stalls_over_50ms": int(np.sum(np.array(gaps[1:]) > 50)), "ticks": len(gaps)}
+            "stalls_over_50ms": int(np.sum(np.array(gaps[1:]) > 50)), "ticks": len(gaps),
+            "worst": [(round(gaps[k], 1), round((where[k][0] - where[0][0]) / 1000, 2), where[k][1])
+                      for k in np.argsort(gaps)[::-1][:5]]}  # (gap ms, seconds into the run, batches seen)
 
 
 def main() -> None:
