@@ -23,10 +23,13 @@ def test_cuda_availability_is_reported_with_a_reason():
         assert reason in str(info.value)
 
 
-def test_cuda_backend_under_the_simulator():
+@pytest.mark.parametrize("part", [["tests/cuda_sim/test_layers_cuda.py"],
+                                  ["tests/cuda_sim", "--ignore=tests/cuda_sim/test_layers_cuda.py"]],
+                         ids=["layers", "losses-optimisers-training"])
+def test_cuda_backend_under_the_simulator(part):
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-                             "tests/cuda_sim"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *part],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
     tail = (result.stdout + result.stderr)[-4000:]
     assert result.returncode == 0, tail
     assert " passed" in result.stdout and "skipped" not in result.stdout, tail  # ran, not skipped
