@@ -63,6 +63,7 @@ class PredictionsView(QWidget):
         self.filter.currentIndexChanged.connect(self.refresh)
         self.order.currentIndexChanged.connect(self.refresh)
         self.result: dict[str, Any] | None = None
+        self._stale = False
 
     def set_result(self, x: np.ndarray, outputs: np.ndarray, labels: np.ndarray, data: Any) -> None:
         classify = data.task == "classification"
@@ -97,8 +98,18 @@ class PredictionsView(QWidget):
         order = np.argsort(r["conf"][rows], kind="stable")
         return rows[order if self.order.currentIndex() == 0 else order[::-1]]
 
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt's name)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
     def refresh(self) -> None:
+        """Fill the gallery or table, only while it is on screen (building it costs tens of milliseconds of the
+        GUI thread: a run's end must not stall the window for a view nobody is looking at)."""
         if self.result is None:
+            return
+        self._stale = not self.isVisible()
+        if self._stale:
             return
         r = self.result
         rows = self.selected_rows()

@@ -205,9 +205,10 @@ class TrainingPanel(QWidget):
         x, y = splits.train.arrays()
         xv, yv = splits.validation.arrays()
         prep = lambda t: checks.prepare_targets(t, data, loss, io)  # noqa: E731
-        val = (xv.astype(np.float32), prep(yv)) if len(xv) else None
-        evaluation = ("validation", *val) if val else ("training", x.astype(np.float32), prep(y))
-        return {"x": x.astype(np.float32), "y": prep(y), "labels": y, "val": val, "val_labels": yv,
+        x, targets = x.astype(np.float32, copy=False), prep(y)
+        val = (xv.astype(np.float32, copy=False), prep(yv)) if len(xv) else None
+        evaluation = ("validation", *val) if val else ("training", x, targets)
+        return {"x": x, "y": targets, "labels": y, "val": val, "val_labels": yv,
                 "evaluation": evaluation, "io": io, "loss": loss, "data": data,
                 "eval_x": xv if len(xv) else x, "eval_labels": yv if len(xv) else y}
 

@@ -49,6 +49,7 @@ def test_confusion_matrix_with_precision_and_recall(qtbot, digits):
 def test_gallery_filters_and_sorts(qtbot, digits):
     view = PredictionsView()
     qtbot.addWidget(view)
+    view.show()
     labels = digits.y[:100]
     outputs, pred = fake_outputs(labels, 10)
     outputs[3] = 0.1  # a flat, unsure prediction
@@ -68,6 +69,8 @@ def test_table_for_tabular_data(qtbot):
     qtbot.addWidget(view)
     outputs, _ = fake_outputs(iris.y, 3)
     view.set_result(iris.x, outputs, iris.y, iris)
+    assert view.table.rowCount() == 0  # not on screen: built when shown
+    view.show()
     assert view.pages.currentWidget() is view.table
     assert view.table.rowCount() == len(iris.y) and view.table.columnCount() == 4 + 3
 
