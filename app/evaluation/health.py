@@ -83,8 +83,13 @@ class HealthView(QWidget):
         self.history.append(record)
         self.dirty = True
 
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt's name)
+        super().showEvent(event)
+        self.redraw()
+
     def redraw(self) -> None:
-        if not self.dirty or not self.history:
+        """Update the curves and warnings; skipped while the view is hidden (done when it is shown)."""
+        if not self.dirty or not self.history or not self.isVisible():
             return
         self.dirty = False
         steps = np.array([h.step for h in self.history], float)

@@ -66,7 +66,7 @@ class TrainingPanel(QWidget):
         self._set_state("idle")
         self._on_dataset_changed()
         if getattr(window, "scene", None) is not None:
-            window.scene.status_updated.connect(self.suggest_loss)  # the design changed: re-suggest the loss
+            window.scene.status_updated.connect(self._on_design_changed)
 
     # -- layout --------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -169,6 +169,19 @@ class TrainingPanel(QWidget):
             self.refuse([f"The file cannot be used: {error}"])
         elif data is not None:
             self.add_dataset(data)
+
+    def _on_design_changed(self) -> None:
+        """Re-suggest the loss for the new output, now if the panel is on screen, else when it is shown (the
+        designer's edits should not pay for a second shape inference nobody sees)."""
+        self._loss_stale = not self.isVisible()
+        if not self._loss_stale:
+            self.suggest_loss()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
+        super().showEvent(event)
+        if getattr(self, "_loss_stale", False):
+            self._loss_stale = False
+            self.suggest_loss()
 
     def suggest_loss(self) -> None:
         """Pre-select the loss that suits the design's output and the data's task."""

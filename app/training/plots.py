@@ -97,7 +97,7 @@ class _RunCurves:
         self.items: dict[str, pg.PlotDataItem] = {}
         for key in ("loss", "metric"):
             plot = plots[key]
-            self.items[f"batch_{key}"] = plot.plot(pen=pen)
+            self.items[f"batch_{key}"] = plot.plot(pen=pen, antialias=False)  # dense and noisy: no smoothing cost
             self.items[f"epoch_{key}"] = plot.plot(pen=bold, name=f"run {number}", **sym)
             self.items[f"val_{key}"] = plot.plot(pen=dashed, name=f"run {number} validation", **sym)
         self.items["lr"] = plots["lr"].plot(pen=bold)

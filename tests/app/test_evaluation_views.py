@@ -108,6 +108,7 @@ def test_health_warnings():
 def test_health_view_plots_and_explains_stop(qtbot):
     view = HealthView()
     qtbot.addWidget(view)
+    view.show()
     for i in range(4):
         view.add(record(i, (0.5, 1e6), (4.0, 2.0)))
     view.redraw()
