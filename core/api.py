@@ -14,7 +14,7 @@ import numpy as np
 
 from core import losses as losses_mod
 from core import optimizers as optimizers_mod
-from core.engine import Network, build
+from core.engine import Network, build, is_lazy
 from core.errors import ConfigError, GraphError
 from core.graph import Graph
 from core.io.summary import summary_text
@@ -143,8 +143,8 @@ class Model:
             if cut <= 0 or cut >= n:
                 raise ConfigError(f"validation_split={validation_split} leaves no training or no validation "
                                   f"samples out of {n}")
-            validation_data = ([a[cut:] for a in xs], [t[cut:] for t in ys])
-            xs, ys = [a[:cut] for a in xs], [t[:cut] for t in ys]
+            validation_data = ([_rows(a, cut, n) for a in xs], [_rows(t, cut, n) for t in ys])
+            xs, ys = [_rows(a, 0, cut) for a in xs], [_rows(t, 0, cut) for t in ys]
         cbs = list(callbacks or [])
         level = _verbosity(verbose)
         if level:
@@ -268,10 +268,19 @@ class Sequential(Model):
         order = self._graph.topological_order()
         if not order:
             raise GraphError("the model has no layers: add some with model.add(...)")
-        shape = tuple(np.asarray(as_list(x)[0]).shape[1:])
+        first = as_list(x)[0]
+        shape = tuple((first.shape if hasattr(first, "shape") else np.asarray(first).shape)[1:])
         first = order[0]
         inp = self._graph.add_layer(InputLayer(shape=shape))
         self._graph.connect(inp, first)
+
+
+def _rows(a: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop``, left on disk for data read on demand (a slice of such a source would read it)."""
+    if is_lazy(a) and not isinstance(a, np.memmap):
+        from core.data.sources import IndexedView
+        return IndexedView(a, np.arange(start, stop))
+    return a[start:stop]
 
 
 def _verbosity(verbose: int | str) -> int:

@@ -20,6 +20,12 @@ from core.layers.base import ActivatedLayer, Context, Layer, WeightSpec
 from core.shapes import check_buildable, format_shape
 
 
+def is_lazy(x: Any) -> bool:
+    """Whether ``x`` reads its rows from disk on demand: a memmap, or an array-like that is no ndarray."""
+    return isinstance(x, np.memmap) or (not isinstance(x, np.ndarray) and hasattr(x, "shape")
+                                        and hasattr(x, "__getitem__") and hasattr(x, "dtype"))
+
+
 def build(graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32) -> "Network":
     """A runnable network for ``graph`` (which must be valid: see :func:`core.shapes.check_buildable`)."""
     return Network(graph, backend=backend, seed=seed, dtype=dtype)
@@ -141,7 +147,7 @@ class Network:
 
     def predict(self, inputs: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
         """Outputs for a whole data set, in inference mode, ``batch_size`` samples at a time."""
-        xs = self.check_inputs(inputs)
+        xs = self.check_inputs(inputs, lazy_ok=True)
         step = max(1, int(batch_size))
         with self.compute_scope():
             parts = [self.forward([a[s:s + step] for a in xs]) for s in range(0, len(xs[0]), step)]
@@ -156,18 +162,23 @@ class Network:
         layer = self.layers[self.output_ids[output_index]]
         return layer.activation_name() if isinstance(layer, ActivatedLayer) else None
 
-    def check_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """The inputs as contiguous arrays of the network's dtype, or a ShapeError that says what fits."""
+    def check_inputs(self, inputs: Sequence[np.ndarray], lazy_ok: bool = False) -> list[np.ndarray]:
+        """The inputs as contiguous arrays of the network's dtype, or a ShapeError that says what fits.
+
+        With ``lazy_ok``, data read from disk on demand (a ``numpy.memmap``, or an array-like source with
+        ``shape`` and row indexing) is only checked for its shape and left on disk: batches convert their rows.
+        """
         if len(inputs) != len(self.input_ids):
             raise ShapeError(f"the network has {len(self.input_ids)} input(s) but {len(inputs)} array(s) were given")
         out = []
         for input_id, x in zip(self.input_ids, inputs):
-            x = np.ascontiguousarray(x, dtype=self.dtype)
+            if not (lazy_ok and is_lazy(x)):
+                x = np.ascontiguousarray(x, dtype=self.dtype)
             expected = self.output_shapes[input_id]
-            if x.shape[1:] != expected:
+            if tuple(x.shape[1:]) != expected:
                 name = self.layers[input_id].name
                 raise ShapeError(f"input '{name}' expects data of shape {format_shape(expected)} but got "
-                                 f"{format_shape(x.shape[1:])} (batch of {x.shape[0] if x.ndim else 0}): "
+                                 f"{format_shape(tuple(x.shape[1:]))} (batch of {x.shape[0] if len(x.shape) else 0}): "
                                  "reshape the data or change the InputLayer's shape")
             out.append(x)
         return out

@@ -17,7 +17,7 @@ import numpy as np
 
 from core import losses as losses_mod
 from core import metrics as metrics_mod
-from core.engine import Network
+from core.engine import Network, is_lazy
 from core.errors import ShapeError, TrainingError
 from core.optimizers import Optimizer
 
@@ -272,7 +272,7 @@ class Trainer:
 
     def check_data(self, x: Any, y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Inputs and targets as arrays, checked against the network, with errors that say what to change."""
-        xs = self.network.check_inputs(as_list(x))
+        xs = self.network.check_inputs(as_list(x), lazy_ok=True)
         ys = [np.asarray(t) for t in as_list(y)]
         if len(ys) != len(self.network.output_ids):
             raise ShapeError(f"the network has {len(self.network.output_ids)} output(s) but {len(ys)} target "
@@ -289,19 +289,31 @@ class Trainer:
                 raise ShapeError(f"targets of output {k + 1} contain {int(np.sum(~np.isfinite(t)))} NaN or "
                                  "infinite values: remove or impute them")
         for k, a in enumerate(xs):
-            if not np.all(np.isfinite(a)):
-                raise ShapeError(f"input {k + 1} contains {int(np.sum(~np.isfinite(a)))} NaN or infinite values: "
-                                 "remove or impute them")
+            if not is_lazy(a):  # data on disk is checked a batch at a time (see _batch)
+                check_finite(a, f"input {k + 1}")
         ys = [t if self.losses[k].integer_targets else t.astype(self.network.dtype, copy=False)
               for k, t in enumerate(ys)]
         return xs, ys
 
 
 def _batch(xs, ys, order, start, stop):
+    """Rows ``start:stop`` (of the shuffled ``order``, if any). Rows read from disk are checked for NaN here."""
     if order is None:
-        return [a[start:stop] for a in xs], [t[start:stop] for t in ys]
-    idx = order[start:stop]
-    return [a[idx] for a in xs], [t[idx] for t in ys]
+        bx, by = [a[start:stop] for a in xs], [t[start:stop] for t in ys]
+    else:
+        idx = order[start:stop]
+        bx, by = [a[idx] for a in xs], [t[idx] for t in ys]
+    for k, (a, b) in enumerate(zip(xs, bx)):
+        if is_lazy(a):
+            check_finite(b, f"input {k + 1}", f" in rows {start}..{stop - 1}" + (" of this epoch's order" if order
+                                                                                 is not None else ""))
+    return bx, by
+
+
+def check_finite(a: np.ndarray, what: str, where: str = "") -> None:
+    if not np.all(np.isfinite(a)):
+        raise ShapeError(f"{what} contains {int(np.sum(~np.isfinite(a)))} NaN or infinite values{where}: "
+                         "remove or impute them")
 
 
 def _repeat(arrays: list, metric_sets: list[list]) -> list:

@@ -9,11 +9,10 @@ from core.data.preprocessing import (LabelEncoder, MinMaxScaler, Preprocessing, 
                                      one_hot)
 from core.data.samples import list_samples, load_sample, sample_names, starter, train_starter
 from core.data.sources import H5Array, IndexedView, NpyFile
-from core.data.stream import fit_streaming
 from core.data.tabular import load_csv
 
 __all__ = ["TASKS", "Augmentation", "DataError", "Dataset", "H5Array", "IndexedView", "LabelEncoder",
            "MinMaxScaler", "NpyFile", "Preprocessing", "Splits", "Standardizer", "augmented_batches",
-           "fit_streaming", "hdf5_arrays", "list_samples", "load_csv", "load_hdf5", "load_idx",
+           "hdf5_arrays", "list_samples", "load_csv", "load_hdf5", "load_idx",
            "load_image_folder", "load_npy", "load_npz", "load_sample", "make_scaler", "one_hot", "preview_grid",
            "read_idx", "sample_names", "starter", "train_starter"]

@@ -3,7 +3,7 @@
     .venv/bin/python tests/benchmarks/memmap_peak.py --gigabytes 1 --dir /tmp
 
 Writes a float32 ``x.npy`` of the given size (784 features a row) and labels in ``--dir``, trains a small MLP
-for one epoch with :func:`core.data.fit_streaming` on a :class:`core.data.NpyFile`, and prints the process's
+for one epoch with :meth:`Model.fit` reading a :class:`core.data.NpyFile` a batch at a time, and prints the process's
 resident memory before training and the highest seen while loading and training. ``--direct`` instead passes
 ``numpy.load(mmap_mode='r')`` straight to ``model.fit``, for comparison. The files are deleted afterwards
 unless ``--keep``.
@@ -73,7 +73,7 @@ def main() -> None:
              f"write_file({x_path!r}, {rows})"], check=True)
         np.save(y_path, np.random.default_rng(1).integers(0, 10, rows))
     from core import Adam, Dense, Sequential
-    from core.data import load_npy, fit_streaming
+    from core.data import load_npy
     model = Sequential([Dense(64, activation="relu", input_dim=FEATURES), Dense(10, activation="softmax")])
     model.compile(optimizer=Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(np.zeros((8, FEATURES), np.float32), np.zeros(8, np.int64), epochs=1, verbose=0)  # warm the kernels
@@ -88,7 +88,7 @@ def main() -> None:
     else:
         data = load_npy(x_path, y_path)  # memory-mapped; the NaN check reads it in blocks
         checked = time.perf_counter()
-        history = fit_streaming(model, data, epochs=1, batch_size=128)
+        history = model.fit(data.x, data.y, epochs=1, batch_size=128, verbose=0).history
     seconds = time.perf_counter() - checked
     sampler.done.set()
     sampler.join()

@@ -149,3 +149,42 @@ def test_blas_runs_on_one_thread_while_training_and_is_restored_after():
     make_trainer().fit(x, y, epochs=1, batch_size=32, callbacks=[Probe()])
     assert seen and all(s == {1} for s in seen)
     assert blas_threads() == before
+
+
+class CountingSource:
+    """An array-like read from 'disk' on demand that records how many rows each read asks for."""
+
+    def __init__(self, array):
+        self.array, self.reads = array, []
+        self.shape, self.dtype = array.shape, array.dtype
+
+    def __len__(self):
+        return len(self.array)
+
+    def __getitem__(self, key):
+        rows = self.array[key]
+        self.reads.append(len(rows))
+        return rows.copy()
+
+
+def test_data_read_on_demand_is_read_a_batch_at_a_time(tmp_path):
+    x, y = problem(256)
+    source = CountingSource(x)
+    model = core.Sequential([core.Dense(8, activation="relu", input_dim=8), core.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(source, y, epochs=2, batch_size=32, validation_split=0.25, verbose=0)
+    assert source.reads and max(source.reads) <= 32  # never the whole set
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    mapped = np.load(path, mmap_mode="r")
+    model.fit(mapped, y, epochs=1, batch_size=32, verbose=0)
+    assert model.predict(mapped).shape == (256, 2)
+
+
+def test_nan_in_data_read_on_demand_is_reported_with_its_rows():
+    x, y = problem(128)
+    x[70, 3] = np.nan
+    trainer = make_trainer()
+    with pytest.raises(core.ShapeError, match=r"1 NaN or infinite values in rows 64\.\.95"):
+        trainer.fit(CountingSource(x), y, epochs=1, batch_size=32, shuffle=False)
