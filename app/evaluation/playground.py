@@ -87,6 +87,23 @@ class OptimizerPlayground(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.k = get_backend("cpu")
+        controls = self._controls()
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.plot, 1)
+        self.timer = QTimer(self, interval=30, timeout=self.tick)
+        self.racers: list[Racer] = []
+        self.lines: list[pg.PlotDataItem] = []
+        self.isocurves: list[pg.IsocurveItem] = []
+        self._on_surface_changed()
+
+    def _controls(self) -> QVBoxLayout:
+        """Surface, the two learning rates, the racers' check boxes, Race and Reset, and the scores."""
         self.surface_box = QComboBox()
         self.surface_box.setObjectName("surfaceCombo")
         self.surface_box.addItems(list(SURFACES))
@@ -121,19 +138,7 @@ class OptimizerPlayground(QWidget):
         self.status.setWordWrap(True)
         controls.addWidget(self.status)
         controls.addStretch(1)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot.addItem(self.image)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot, 1)
-        self.timer = QTimer(self, interval=30, timeout=self.tick)
-        self.racers: list[Racer] = []
-        self.lines: list[pg.PlotDataItem] = []
-        self.isocurves: list[pg.IsocurveItem] = []
-        self._on_surface_changed()
+        return controls
 
     @property
     def surface(self) -> Surface:

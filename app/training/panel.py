@@ -29,7 +29,7 @@ from core.data import DataError, Splits, load_sample
 from core.errors import NeuroCanvasError
 from core.training import BatchEnd, EpochEnd
 
-REDRAW_MS = 50  # at most 20 redraws a second
+REDRAW_MS = 100  # at most 10 redraws a second: smooth enough, and the GUI thread leaves the cores to training
 
 
 class TrainingPanel(QWidget):
@@ -74,20 +74,7 @@ class TrainingPanel(QWidget):
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(340)
-        self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        for key, text, tip in (("start", "▶ Start", "Train from fresh weights"),
-                               ("pause", "Pause", "Pause after the current batch"),
-                               ("resume", "Resume", "Go on training"),
-                               ("step", "Step", "Train one batch, then pause"),
-                               ("stop", "Stop", "End the run after the current batch (the weights are kept)"),
-                               ("continue", "Continue", "Train more epochs from where the last run stopped")):
-            button = QPushButton(text)
-            button.setObjectName(f"{key}Button")
-            button.setToolTip(tip)
-            button.clicked.connect(getattr(self, key if key != "continue" else "continue_training"))
-            self.buttons[key] = button
-            row.addWidget(button)
+        row = self._control_row()
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
         self.progress_label = QLabel("Choose a data set and press Start.")
@@ -116,6 +103,24 @@ class TrainingPanel(QWidget):
         splitter.setSizes([360, 900])
         QVBoxLayout(self).addWidget(splitter)
         self.layout().setContentsMargins(2, 2, 2, 2)
+
+    def _control_row(self) -> QHBoxLayout:
+        """Start, pause, resume, step, stop and continue."""
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text, tip in (("start", "▶ Start", "Train from fresh weights"),
+                               ("pause", "Pause", "Pause after the current batch"),
+                               ("resume", "Resume", "Go on training"),
+                               ("step", "Step", "Train one batch, then pause"),
+                               ("stop", "Stop", "End the run after the current batch (the weights are kept)"),
+                               ("continue", "Continue", "Train more epochs from where the last run stopped")):
+            button = QPushButton(text)
+            button.setObjectName(f"{key}Button")
+            button.setToolTip(tip)
+            button.clicked.connect(getattr(self, key if key != "continue" else "continue_training"))
+            self.buttons[key] = button
+            row.addWidget(button)
+        return row
 
     def _set_state(self, state: str) -> None:
         """``idle``, ``running`` or ``paused``: which buttons apply."""

@@ -123,6 +123,11 @@ class SettingsForm(QWidget):
         form.addRow("Schedule", self.schedule)
         self.epochs = int_box(30, 1, 100000)
         form.addRow("Epochs", self.epochs)
+        self._run_rows(form)
+        return box
+
+    def _run_rows(self, form: QFormLayout) -> None:
+        """Batch size with its gradient-descent mode, seed and backend."""
         self.batch_size = int_box(16, 1, 1000000)
         self.mode = QComboBox()
         self.mode.setObjectName("modeCombo")
@@ -145,7 +150,6 @@ class SettingsForm(QWidget):
             self.backend.setItemData(1, reason, 3)  # Qt.ToolTipRole
             self.backend.setToolTip(f"CUDA: {reason}")
         form.addRow("Backend", self.backend)
-        return box
 
     def _augmentation_group(self) -> QGroupBox:
         self.augmentation = QGroupBox("Augmentation (images)")

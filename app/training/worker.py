@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from core.errors import NeuroCanvasError, TrainingError
 from core.training import BatchEnd, Callback, EpochEnd, Trainer
 
-PACKET_SECONDS = 0.05  # records are sent at most 20 times a second
+PACKET_SECONDS = 0.1  # records are sent at most 10 times a second
 BOUNDARY_SECONDS = 0.25  # the decision boundary is recomputed at most 4 times a second
 
 

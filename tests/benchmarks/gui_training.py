@@ -41,17 +41,13 @@ def headless(epochs: int) -> dict:
     return {"mode": "headless", "samples_per_s": statistics.median(rates[1:]), "epochs": rates}
 
 
-def gui(epochs: int) -> dict:
-    import app  # noqa: F401  (before any widget)
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
-
-    from app.__main__ import create_application
+def _panel(epochs: int):
+    """A main window training the workload's network on its data: the panel set as the headless run."""
     from app.document import Document
     from app.main_window import MainWindow
     from core.bench import WORKLOADS, build_model, make_data
     from core.data import Dataset
 
-    qapp = create_application()
     workload = WORKLOADS["mlp-mnist"]
     x, y = make_data(workload)
     window = MainWindow(show_start=False)
@@ -65,47 +61,75 @@ def gui(epochs: int) -> dict:
     form.learning_rate.setValue(1e-3)
     form.batch_size.setValue(workload.batch)
     form.epochs.setValue(epochs)
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    last = [0.0]
+    return window, panel
 
-    where: list[tuple[float, int]] = []
 
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        gaps.append(now - last[0])
-        where.append((now, panel._progress_state.get("done", 0)))
-        last[0] = now
+class GapRecorder:
+    """A 5 ms timer that records the gaps between its ticks (and how many batches had been seen)."""
 
-    timer = QTimer(interval=5, timerType=Qt.PreciseTimer, timeout=tick)
+    def __init__(self, panel) -> None:
+        from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+        self.panel = panel
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.timer = QTimer(interval=5, timerType=Qt.PreciseTimer, timeout=self.tick)
+        self.gaps: list[float] = []
+        self.where: list[tuple[float, int]] = []
+        self.last = 0.0
+
+    def start(self) -> None:
+        self.gaps, self.where = [], []
+        self.last = self.clock.nsecsElapsed() / 1e6
+        self.timer.start()
+
+    def tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.gaps.append(now - self.last)
+        self.where.append((now, self.panel._progress_state.get("done", 0)))
+        self.last = now
+
+    def summary(self, prefix: str = "") -> dict:
+        gaps = np.array(self.gaps)
+        worst = [(round(float(gaps[k]), 1), round((self.where[k][0] - self.where[0][0]) / 1000, 2), self.where[k][1])
+                 for k in np.argsort(gaps)[::-1][:5]]  # (gap ms, seconds in, batches seen)
+        return {f"{prefix}longest_stall_ms": float(gaps.max()), f"{prefix}p99_stall_ms": float(np.percentile(gaps, 99)),
+                f"{prefix}stalls_over_50ms": int(np.sum(gaps > 50)), f"{prefix}worst": worst}
+
+
+def gui(epochs: int) -> dict:
+    import app  # noqa: F401  (before any widget)
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from app.__main__ import create_application
+
+    create_application()
+    window, panel = _panel(epochs)
+    recorder = GapRecorder(panel)
+    idle = QEventLoop()
+    QTimer.singleShot(3000, idle.quit)
+    recorder.start()
+    idle.exec()  # the same timer with nothing training: the machine's own noise
+    recorder.timer.stop()
+    idle_figures = recorder.summary("idle_")
     done: list = []
     loop = QEventLoop()
     panel.run_finished.connect(done.append)
     panel.run_finished.connect(loop.quit)
-    clock.start()
-    timer.start()
-    idle = QEventLoop()
-    QTimer.singleShot(3000, idle.quit)
-    idle.exec()  # the same timer with nothing training: the machine's own noise
-    timer.stop()
-    idle_gaps, gaps[:], where[:] = list(gaps[1:]), [], []
     started = time.perf_counter()
     if not panel.start():
         raise SystemExit(panel.message.text())
     start_click = time.perf_counter() - started
-    last[0] = clock.nsecsElapsed() / 1e6
-    timer.start()
+    recorder.start()
+    cpu, wall = time.thread_time(), time.perf_counter()
     loop.exec()
-    timer.stop()
+    gui_cpu_share = (time.thread_time() - cpu) / (time.perf_counter() - wall)
+    recorder.timer.stop()
     rates = [float(v) for v in panel.epoch_rates]
+    window.document.undo_stack.setClean()
     window.close()
     return {"mode": "gui", "samples_per_s": statistics.median(rates[1:]), "epochs": rates,
-            "longest_stall_ms": max(gaps[1:]), "p99_stall_ms": float(np.percentile(gaps[1:], 99)),
             "start_click_ms": 1000 * start_click, "outcome": done[0].outcome,
-            "idle_longest_stall_ms": max(idle_gaps), "idle_p99_stall_ms": float(np.percentile(idle_gaps, 99)),
-            "stalls_over_50ms": int(np.sum(np.array(gaps[1:]) > 50)), "ticks": len(gaps),
-            "worst": [(round(gaps[k], 1), round((where[k][0] - where[0][0]) / 1000, 2), where[k][1])
-                      for k in np.argsort(gaps)[::-1][:5]]}  # (gap ms, seconds into the run, batches seen)
+            "gui_thread_cpu_share": round(gui_cpu_share, 3), **recorder.summary(), **idle_figures}
 
 
 def main() -> None:
