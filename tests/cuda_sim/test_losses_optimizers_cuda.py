@@ -39,8 +39,10 @@ ACTIVATIONS = {"categorical_crossentropy": "softmax", "sparse_categorical_crosse
                "binary_crossentropy": "sigmoid"}
 
 
-@pytest.mark.parametrize("name", losses.names())
-@pytest.mark.parametrize("fused", [True, False], ids=["logits", "outputs"])
+LOSS_CASES = [(name, False) for name in losses.names()] + [(name, True) for name in sorted(ACTIVATIONS)]
+
+
+@pytest.mark.parametrize("name,fused", LOSS_CASES, ids=[f"{n}-{'logits' if f else 'outputs'}" for n, f in LOSS_CASES])
 def test_loss_and_gradients_match_cpu(name, fused):
     if fused:
         activation = ACTIVATIONS.get(name, "linear")

@@ -24,10 +24,10 @@ def _model(backend="cuda"):
 def test_model_trains_on_cuda_saves_and_loads_on_cpu(tmp_path):
     x, y = _problem()
     model = _model()
-    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < losses[0], losses
-    on_cpu = _model("cpu").fit(x, y, epochs=3, batch_size=16, verbose=0).history
+    on_cpu = _model("cpu").fit(x, y, epochs=2, batch_size=16, verbose=0).history
     for key in ("loss", "accuracy"):  # same data order, same dropout masks: the same run as on the cpu
         np.testing.assert_allclose(history.history[key], on_cpu[key], rtol=1e-4)
     assert all(hasattr(w, "copy_to_host") for ws in model.network.weights.values() for w in ws), \
