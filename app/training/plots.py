@@ -3,7 +3,7 @@
 Per run: the training value per batch (smoothed), per epoch, and the validation value per epoch. Earlier runs stay
 on the plots (fainter) for comparison, named by their settings, each shown or hidden from the runs list. Curves
 are created once and updated with ``setData``, at most as often as :meth:`TrainingPlots.redraw` is called
-(the panel calls it from a ~20 Hz timer only when new records arrived). The best validation epoch is marked, and
+(the panel calls it from a 10 Hz timer only when new records arrived). The best validation epoch is marked, and
 the point where validation loss turns up while training loss keeps falling is labelled as overfitting.
 """
 

@@ -1,5 +1,5 @@
 """Training in a background thread: the engine's :class:`~core.training.Trainer` runs in a Python thread and its
-records reach the GUI as Qt signals, gathered in small packets at most ~20 times a second.
+records reach the GUI as Qt signals, gathered in small packets at most 10 times a second.
 
 The worker never touches a widget. While it runs, the network belongs to it: the panel asks it (not the
 network) for decision-boundary grids, health snapshots and final predictions, which it computes between batches.
