@@ -38,7 +38,7 @@ def _action(window: "MainWindow", text: str, slot: Callable[[], Any], shortcut: 
 
 
 MENUS = {
-    "&File": ("new", "new_window", "open", "@recent", None, "save", "save_as", "export_png", None, "close", "quit"),
+    "&File": ("new", "new_window", "open", "@recent", None, "save", "save_as", "@export", None, "close", "quit"),
     "&Edit": ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all"),
     "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit", None, "arrange_h", "arrange_v", None),
     "&Help": ("about",),
@@ -88,6 +88,20 @@ def create_actions(w: "MainWindow") -> dict[str, QAction]:
     return a
 
 
+def _export_menu(w: "MainWindow", menu, actions: dict[str, QAction]):
+    """File → Export: every format of ``core.io.exports`` (the command line's ``export`` writes the same files),
+    then the canvas as it is drawn."""
+    from core.io.exports import FORMATS
+
+    for fmt, (suffix, description) in FORMATS.items():
+        action = actions[f"export_{fmt}"] = _action(w, f"{fmt} ({suffix})…", lambda fmt=fmt: w.export_model(fmt),
+                                                    tip=description[0].upper() + description[1:])
+        menu.addAction(action)
+    menu.addSeparator()
+    menu.addAction(actions["export_png"])
+    return menu
+
+
 def build_menus(w: "MainWindow") -> dict[str, QAction]:
     """Create every action, put them in the menus and the toolbar; returns them by name."""
     a = create_actions(w)
@@ -100,6 +114,8 @@ def build_menus(w: "MainWindow") -> dict[str, QAction]:
             elif name == "@recent":
                 w.recent_menu = menu.addMenu("Open &Recent")
                 w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+            elif name == "@export":
+                w.export_menu = _export_menu(w, menu.addMenu("&Export"), a)
             else:
                 menu.addAction(a[name])
     w.view_menu = menus["&View"]
