@@ -36,8 +36,21 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     apply_style(app)
     if not app.property("followsColorScheme"):
         app.styleHints().colorSchemeChanged.connect(lambda scheme: apply_style(app, scheme))
+        app.aboutToQuit.connect(release_clipboard)
         app.setProperty("followsColorScheme", True)
     return app
+
+
+def release_clipboard() -> None:
+    """Take a copied design off the clipboard before quitting: clipboard data the application still owns when the
+    interpreter shuts down crashes it on the way out (seen with PySide6 6.11), after the work is saved but with a
+    failing exit status."""
+    from app.mime import DESIGN_MIME
+
+    clipboard = QApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(DESIGN_MIME):
+        clipboard.clear()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

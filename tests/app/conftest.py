@@ -47,3 +47,11 @@ def drag_in_view(view, start_scene: QPointF, end_scene: QPointF, steps: int = 4)
         point = start + (end - start) * i / steps
         send_mouse(viewport, QEvent.MouseMove, point)
     send_mouse(viewport, QEvent.MouseButtonRelease, end, Qt.NoButton)
+
+
+@pytest.fixture(autouse=True)
+def empty_clipboard_afterwards(qapp):
+    """Copied designs are taken off the clipboard after each test: clipboard data still held by the offscreen
+    platform when the interpreter exits crashes it on the way out (exit code 139 after every test passed)."""
+    yield
+    QApplication.clipboard().clear()
