@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from PySide6.QtCore import QCoreApplication, Qt
+import shiboken6
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -53,6 +54,25 @@ def release_clipboard() -> None:
         clipboard.clear()
 
 
+def warm_up_engine(window) -> None:
+    """Load the compiled kernels in the background once the window shows, saying so in the status bar, so that
+    neither the start nor the first training run waits for them."""
+    from app.worker_thread import run_in_background
+
+    window.statusBar().showMessage("Loading the training engine…")
+
+    def done() -> None:
+        if shiboken6.isValid(window):
+            window.statusBar().showMessage("Training engine ready", 3000)
+
+    run_in_background(_load_kernels, done)
+
+
+def _load_kernels() -> None:
+    from core.kernels import get_backend
+    get_backend("cpu")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the main window (and the model file given as the first argument, if any); run until it closes."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -64,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.setAttribute(Qt.WA_DeleteOnClose)
     WINDOWS.append(window)
     window.show()
+    QTimer.singleShot(0, window, lambda: warm_up_engine(window))  # cancelled if the window is gone by then
     files = [a for a in args if not a.startswith("-")]
     if files:
         window.open_file(files[0])

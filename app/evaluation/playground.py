@@ -84,9 +84,16 @@ class Racer:
 class OptimizerPlayground(QWidget):
     """Choose a surface, the racers and a learning rate; Start runs them together, Reset puts them back."""
 
+    @property
+    def kernels(self):
+        """The engine's CPU kernels, loaded on the first race rather than when the window opens."""
+        if self._k is None:
+            self._k = get_backend("cpu")
+        return self._k
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.k = get_backend("cpu")
+        self._k = None
         controls = self._controls()
         self.plot = pg.PlotWidget(background="w")
         self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
@@ -193,7 +200,7 @@ class OptimizerPlayground(QWidget):
         """A few steps of every racer, then redraw their paths."""
         for _ in range(STEPS_PER_TICK):
             for racer in self.racers:
-                racer.step(self.k)
+                racer.step(self.kernels)
         self._draw_paths()
         steps = max((len(r.path) for r in self.racers), default=0)
         if steps >= MAX_STEPS or all(r.diverged for r in self.racers):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
@@ -144,12 +144,15 @@ class SettingsForm(QWidget):
         self.backend = QComboBox()
         self.backend.addItem("CPU (Numba)", "cpu")
         self.backend.addItem("CUDA", "cuda")
-        ok, reason = cuda_state()
-        if not ok:
-            self.backend.model().item(1).setEnabled(False)
-            self.backend.setItemData(1, reason, 3)  # Qt.ToolTipRole
-            self.backend.setToolTip(f"CUDA: {reason}")
+        self._offer_cuda(False, "checking for a CUDA device…")
+        QTimer.singleShot(0, lambda: self._offer_cuda(*cuda_state()))  # numba loads after the window shows
         form.addRow("Backend", self.backend)
+
+    def _offer_cuda(self, available: bool, reason: str) -> None:
+        """Enable the CUDA choice, or disable it with the reason as its tooltip."""
+        self.backend.model().item(1).setEnabled(available)
+        self.backend.setItemData(1, None if available else reason, 3)  # Qt.ToolTipRole
+        self.backend.setToolTip("" if available else f"CUDA: {reason}")
 
     def _augmentation_group(self) -> QGroupBox:
         self.augmentation = QGroupBox("Augmentation (images)")
