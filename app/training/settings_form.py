@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+import shiboken6
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from app.worker_thread import run_in_background
 from core import losses, optimizers
 from core.data import list_samples
 
@@ -145,8 +147,19 @@ class SettingsForm(QWidget):
         self.backend.addItem("CPU (Numba)", "cpu")
         self.backend.addItem("CUDA", "cuda")
         self._offer_cuda(False, "checking for a CUDA device…")
-        QTimer.singleShot(0, lambda: self._offer_cuda(*cuda_state()))  # numba loads after the window shows
+        self._check_cuda_in_background()
         form.addRow("Backend", self.backend)
+
+    def _check_cuda_in_background(self) -> None:
+        """Ask numba whether CUDA works on a background thread: loading numba takes most of a second, which
+        would otherwise freeze the window as it opens."""
+        answer: list[tuple[bool, str]] = []
+
+        def done() -> None:
+            if answer and shiboken6.isValid(self):
+                self._offer_cuda(*answer[0])
+
+        run_in_background(lambda: answer.append(cuda_state()), done)
 
     def _offer_cuda(self, available: bool, reason: str) -> None:
         """Enable the CUDA choice, or disable it with the reason as its tooltip."""
