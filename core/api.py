@@ -34,18 +34,17 @@ def Input(shape: Sequence[int] | int | None = None, name: str | None = None, *,
     return SymbolicTensor(InputLayer(shape=shape, name=name), [])
 
 
+STRUCTURE_EVENTS = ("layer_added", "layer_removed", "link_added", "link_removed", "config_changed")
+
+
 class Model:
     """A network with Keras's training API. Build it functionally (``Model(inputs=inp, outputs=out)``) or from
     a graph (``Model.from_graph(graph)``)."""
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None) -> None:
         self.name = name or type(self).__name__.lower()
-        self._graph = Graph() if outputs is None else _graph_from_tensors(as_list(inputs), as_list(outputs))
-        self._graph.events.layer_added.connect(self._invalidate)
-        self._graph.events.layer_removed.connect(self._invalidate)
-        self._graph.events.link_added.connect(self._invalidate)
-        self._graph.events.link_removed.connect(self._invalidate)
-        self._graph.events.config_changed.connect(self._invalidate)
+        self._graph: Graph | None = None
+        self._attach(Graph() if outputs is None else _graph_from_tensors(as_list(inputs), as_list(outputs)))
         self._network: Network | None = None
         self._trainer: Trainer | None = None
         self._compiled: dict[str, Any] | None = None
@@ -55,13 +54,18 @@ class Model:
 
     @classmethod
     def from_graph(cls, graph: Graph, name: str | None = None) -> "Model":
-        model = cls(name=name) if cls is Model else cls.__new__(cls)
-        if cls is not Model:
-            Model.__init__(model, name=name)
-        model._graph = graph
-        for event in ("layer_added", "layer_removed", "link_added", "link_removed", "config_changed"):
-            getattr(graph.events, event).connect(model._invalidate)
+        model = cls(name=name)
+        model._attach(graph)
         return model
+
+    def _attach(self, graph: Graph) -> None:
+        """Use ``graph`` as this model's design; any edit of its structure or configs rebuilds the network."""
+        for event in STRUCTURE_EVENTS:
+            if self._graph is not None:
+                getattr(self._graph.events, event).disconnect(self._invalidate)
+            getattr(graph.events, event).connect(self._invalidate)
+        self._graph = graph
+        self._invalidate()
 
     # -- structure -----------------------------------------------------------------------------------------
     @property
@@ -222,11 +226,8 @@ class Sequential(Model):
     def from_graph(cls, graph: Graph, name: str | None = None) -> "Sequential":
         if not graph.is_chain():
             raise GraphError("this network is not a plain stack of layers: use Model.from_graph")
-        model = cls(name=name)
-        model._graph = graph
+        model = super().from_graph(graph, name)
         model._last = graph.topological_order()[-1]
-        for event in ("layer_added", "layer_removed", "link_added", "link_removed", "config_changed"):
-            getattr(graph.events, event).connect(model._invalidate)
         return model
 
     @property
