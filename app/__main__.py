@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app import settings
+from app import settings, theme
 from core.paths import resources_dir
 
 RESOURCES = resources_dir()  # the checkout's resources/, or the package data of a wheel or a bundle
@@ -25,6 +25,8 @@ def apply_style(app: QApplication, scheme: Qt.ColorScheme | None = None) -> None
     sheet = DARK_STYLE_SHEET if dark else STYLE_SHEET
     if sheet.exists():
         app.setStyleSheet(sheet.read_text(encoding="utf-8"))
+    theme.set_scheme(Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light)
+    theme.refresh(app)  # the canvas and the icons, which the style sheets do not reach
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:

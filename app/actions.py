@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 
+from app import theme
 from core.paths import resources_dir
 
 if TYPE_CHECKING:
@@ -22,8 +23,7 @@ ICON_OF = {"new": "new", "open": "open", "save": "save", "tool_undo": "undo", "t
 
 def icon(name: str) -> QIcon:
     """An SVG icon from ``resources/icons`` (an empty icon if the file is missing)."""
-    path = ICONS / f"{name}.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()
+    return theme.svg_icon(ICONS / f"{name}.svg")
 
 
 def _action(window: "MainWindow", text: str, slot: Callable[[], Any], shortcut: Any = None,
@@ -84,7 +84,7 @@ def create_actions(w: "MainWindow") -> dict[str, QAction]:
         setter.connect(a[name].setEnabled)
     a["arrange_h"].setIconText("Arrange")
     for name, file_name in ICON_OF.items():
-        a[name].setIcon(icon(file_name))
+        theme.set_action_icon(a[name], ICONS / f"{file_name}.svg")
     return a
 
 

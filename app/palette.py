@@ -10,12 +10,16 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from app import theme
 from app.mime import LAYER_MIME
 from core.layers import registry
+from core.paths import resources_dir
 
 TYPE_ROLE = Qt.UserRole + 1
+CATEGORY_ICONS = resources_dir() / "icons" / "categories"  # one <category lower-case>.svg per category
 CATEGORY_ORDER = ("Core", "Convolution", "Pooling", "Recurrent", "Normalization", "Regularization", "Reshaping",
                   "Merge", "Merging", "Activations", "Augmentation")
 
@@ -35,6 +39,11 @@ def layer_tooltip(type_name: str) -> str:
     rows = "".join(f"<li><b>{p.name}</b>: {html.escape(p.help)}</li>" for p in cls.params)
     text = f"<b>{type_name}</b><p>{html.escape(plain_doc(type_name))}</p>"
     return text + (f"<ul>{rows}</ul>" if rows else "")
+
+
+def category_icon(category: str) -> QIcon:
+    """The category's icon from ``resources/icons/categories``, in the colours of the theme in use."""
+    return theme.svg_icon(CATEGORY_ICONS / f"{category.lower()}.svg")
 
 
 class LayerTree(QTreeWidget):
@@ -83,6 +92,7 @@ class Palette(QWidget):
             font = group.font(0)
             font.setBold(True)
             group.setFont(0, font)
+            group.setIcon(0, category_icon(category))
             for name in names:
                 item = QTreeWidgetItem(group, [name])
                 item.setData(0, TYPE_ROLE, name)
@@ -90,6 +100,12 @@ class Palette(QWidget):
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
         self.tree.expandAll()
         self._on_search_changed(self.search.text())
+
+    def refresh_theme(self) -> None:
+        """Recolour the category icons for the palette in use (called by :func:`app.theme.refresh`)."""
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            group.setIcon(0, category_icon(group.text(0)))
 
     def type_items(self) -> list[QTreeWidgetItem]:
         out = []

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
 
+from app import theme
 from core.shapes import LayerStatus, format_shape
 
 WIDTH, HEIGHT, PORT_R = 190.0, 104.0, 6.0
@@ -90,8 +91,8 @@ class PortItem(QGraphicsItem):
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
-        painter.setPen(QPen(QColor("#333333"), 1.2))
-        painter.setBrush(QColor("#ffd966") if self._hover else QColor("#ffffff"))
+        painter.setPen(QPen(theme.colour("port_border"), 1.2))
+        painter.setBrush(theme.colour("port_hover" if self._hover else "port"))
         r = PORT_R + (2 if self._hover else 0)
         painter.drawEllipse(QPointF(0, 0), r, r)
 
@@ -176,11 +177,11 @@ class LayerItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
         painter.setRenderHint(QPainter.Antialiasing)
         rect = QRectF(0, 0, WIDTH, HEIGHT)
-        border = ERROR_COLOUR if self.error else QColor("#555555")
+        border = theme.colour("error" if self.error else "border")
         if self.isSelected():
-            border = QColor("#1f77b4")
+            border = theme.colour("selected")
         painter.setPen(QPen(border, 3 if self.isSelected() or self.error else 1.2))
-        painter.setBrush(QColor("#fff4f4") if self.error else QColor("#f2f2f2" if self.waiting else "#fbfbfb"))
+        painter.setBrush(theme.colour("block_error" if self.error else "block_waiting" if self.waiting else "block"))
         painter.drawRoundedRect(rect, 7, 7)
         painter.setPen(Qt.NoPen)
         painter.setBrush(self.colour)
@@ -193,7 +194,9 @@ class LayerItem(QGraphicsItem):
         font = QFont()
         bold = QFont(font)
         bold.setBold(True)
-        colours = ("#111111", "#666666", "#333333", ERROR_COLOUR.name() if self.error else "#1f5f9f", "#555555")
+        colours = list(theme.palette()["text"])
+        if self.error:
+            colours[3] = theme.palette()["error"]
         for row, (text, colour) in enumerate(zip(self._lines, colours)):
             painter.setFont(bold if row == 0 else font)
             painter.setPen(QColor(colour))
@@ -222,23 +225,30 @@ class LinkItem(QGraphicsPathItem):
         super().__init__()
         self.link, self.source, self.target = link, source, target
         self.setZValue(-1)
-        self.setPen(QPen(QColor("#666666"), 1.8))
+        self.setPen(QPen(theme.colour("link"), 1.8))
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.label = QGraphicsSimpleTextItem(self)
         font = self.label.font()
         font.setPointSizeF(font.pointSizeF() * 0.85)
         self.label.setFont(font)
-        self.label.setBrush(QBrush(QColor("#1f5f9f")))
+        self.label.setBrush(QBrush(theme.colour("label")))
+        self._ok = True
         source.links.append(self)
         target.links.append(self)
         self.adjust()
 
     def set_shape_text(self, text: str, ok: bool = True) -> None:
-        if text == self.label.text() and self.label.brush().color().name() == ("#1f5f9f" if ok else "#d62728"):
+        if text == self.label.text() and ok == self._ok:
             return
+        self._ok = ok
         self.label.setText(text)
-        self.label.setBrush(QBrush(QColor("#1f5f9f" if ok else "#d62728")))
+        self.refresh_theme()
         self._place_label()
+
+    def refresh_theme(self) -> None:
+        """Take the link's and its label's colours from the palette in use."""
+        self.label.setBrush(QBrush(theme.colour("label" if self._ok else "error")))
+        self.setPen(QPen(theme.colour("selected"), 2.6) if self.isSelected() else QPen(theme.colour("link"), 1.8))
 
     def detach(self) -> None:
         for item in (self.source, self.target):
@@ -279,5 +289,5 @@ class LinkItem(QGraphicsPathItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.ItemSelectedHasChanged:
-            self.setPen(QPen(QColor("#1f77b4"), 2.6) if value else QPen(QColor("#666666"), 1.8))
+            self.setPen(QPen(theme.colour("selected"), 2.6) if value else QPen(theme.colour("link"), 1.8))
         return super().itemChange(change, value)

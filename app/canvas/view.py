@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from app import theme
 from app.mime import LAYER_MIME
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
@@ -26,9 +27,18 @@ class CanvasView(QGraphicsView):
         self.setOptimizationFlags(QGraphicsView.DontSavePainterState)
         self.setAcceptDrops(True)
         self.viewport().grabGesture(Qt.PinchGesture)
-        self.setBackgroundBrush(Qt.white)
+        self.setBackgroundBrush(theme.colour("canvas"))
         self._pan_from: QPointF | None = None
         self._space = False
+
+    def refresh_theme(self) -> None:
+        """Redraw the canvas and its items in the palette in use (called by :func:`app.theme.refresh`)."""
+        self.setBackgroundBrush(theme.colour("canvas"))
+        for item in self.scene().items():
+            if hasattr(item, "refresh_theme"):
+                item.refresh_theme()
+            else:
+                item.update()
 
     # -- zoom ----------------------------------------------------------------------------------------------
     @property
