@@ -5,8 +5,8 @@ adds ``h_{t-1} @ recurrent_kernel`` into its slice with the product's accumulate
 element-wise cell kernel. The backward mirrors it: per step one cell-gradient kernel and two products, then one
 product each for the kernel and the input gradients over all steps. Sequences are stored time-major on the
 device; ``go_backwards`` reverses time while transposing. Formulas and gate order (i, f, c, o): Keras's, as in
-the reference backend. ConvLSTM2D (and the single-cell LSTM kernels it uses on the CPU) still run the CPU
-kernels on host copies (see ``_fallback``).
+the reference backend. ConvLSTM2D and the single LSTM cell step are in :mod:`core.kernels.cuda._conv_lstm`
+(built from these cell kernels and the device convolution) and exported from here.
 """
 
 from numba import cuda
@@ -356,5 +356,9 @@ def gru_backward(dy, cache, kernel, recurrent_kernel, need_dx):
         dbias = both
     return dx, dkernel, drec, dbias
 
+
+# imported last: the module builds on the cell kernels above
+from core.kernels.cuda._conv_lstm import (conv_lstm2d_backward, conv_lstm2d_forward,  # noqa: E402
+                                          lstm_cell_backward, lstm_cell_forward)
 
 __all__ = complete(globals(), _cpu)
