@@ -262,7 +262,7 @@ class ConvLSTM2D(Layer):
 
     @classmethod
     def examples(cls):
-        return [({"filters": 2, "kernel_size": 2}, [(3, 4, 4, 1)]),
+        return [({"filters": 2, "kernel_size": 2}, [(2, 4, 4, 1)]),
                 ({"filters": 2, "kernel_size": 3, "padding": "same", "strides": 2, "return_sequences": True,
-                  "go_backwards": True}, [(3, 5, 4, 2)]),
+                  "go_backwards": True}, [(2, 5, 4, 2)]),
                 ({"filters": 1, "kernel_size": (2, 3), "dilation_rate": 2, "use_bias": False}, [(2, 5, 6, 1)])]

@@ -23,13 +23,14 @@ def test_cuda_availability_is_reported_with_a_reason():
         assert reason in str(info.value)
 
 
+@pytest.mark.timeout(900)  # the simulator runs every layer's kernels in Python: minutes, not seconds
 @pytest.mark.parametrize("part", [["tests/cuda_sim/test_layers_cuda.py"],
                                   ["tests/cuda_sim", "--ignore=tests/cuda_sim/test_layers_cuda.py"]],
                          ids=["layers", "losses-optimisers-training"])
 def test_cuda_backend_under_the_simulator(part):
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *part],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=850)
     tail = (result.stdout + result.stderr)[-4000:]
     assert result.returncode == 0, tail
     assert " passed" in result.stdout and "skipped" not in result.stdout, tail  # ran, not skipped
