@@ -12,7 +12,7 @@ import numpy as np
 from numba import cuda, float32, float64
 
 from core.kernels.cuda._device import TILE, dev, empty
-from core.kernels.cuda._reduce import REDUCE_THREADS
+from core.kernels.cuda._reduce import REDUCE_THREADS, block_total
 
 
 def _make_matmul(elem):
@@ -78,16 +78,9 @@ def _col_sums(x, out):
     total = 0.0
     for i in range(tid, x.shape[0], REDUCE_THREADS):
         total += x[i, j]
-    shared[tid] = total
-    cuda.syncthreads()
-    step = REDUCE_THREADS // 2
-    while step > 0:
-        if tid < step:
-            shared[tid] += shared[tid + step]
-        cuda.syncthreads()
-        step //= 2
+    total = block_total(shared, total)
     if tid == 0:
-        out[j] = shared[0]
+        out[j] = total
 
 
 def col_sum(x):

@@ -10,14 +10,11 @@ REDUCE_THREADS = 32 if SIMULATOR else 256
 REDUCE_BLOCKS = 2 if SIMULATOR else 256
 
 
-@cuda.jit
-def _block_sums(values, partial):
-    shared = cuda.shared.array(REDUCE_THREADS, float64)
+@cuda.jit(device=True)
+def block_total(shared, value):
+    """The sum of ``value`` over the block's threads (every thread gets it)."""
     tid = cuda.threadIdx.x
-    total = 0.0
-    for i in range(cuda.grid(1), values.size, cuda.gridsize(1)):
-        total += values[i]
-    shared[tid] = total
+    shared[tid] = value
     cuda.syncthreads()
     step = REDUCE_THREADS // 2
     while step > 0:
@@ -25,8 +22,20 @@ def _block_sums(values, partial):
             shared[tid] += shared[tid + step]
         cuda.syncthreads()
         step //= 2
-    if tid == 0:
-        partial[cuda.blockIdx.x] = shared[0]
+    total = shared[0]
+    cuda.syncthreads()
+    return total
+
+
+@cuda.jit
+def _block_sums(values, partial):
+    shared = cuda.shared.array(REDUCE_THREADS, float64)
+    total = 0.0
+    for i in range(cuda.grid(1), values.size, cuda.gridsize(1)):
+        total += values[i]
+    total = block_total(shared, total)
+    if cuda.threadIdx.x == 0:
+        partial[cuda.blockIdx.x] = total
 
 
 def device_sum_array(values):

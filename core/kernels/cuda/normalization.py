@@ -9,24 +9,7 @@ import numpy as np
 from numba import cuda, float64
 
 from core.kernels.cuda._device import THREADS, blocks, dev, empty
-from core.kernels.cuda._reduce import REDUCE_THREADS
-
-
-@cuda.jit(device=True)
-def _block_total(shared, value):
-    """The sum of ``value`` over the block's threads (every thread gets it)."""
-    tid = cuda.threadIdx.x
-    shared[tid] = value
-    cuda.syncthreads()
-    step = REDUCE_THREADS // 2
-    while step > 0:
-        if tid < step:
-            shared[tid] += shared[tid + step]
-        cuda.syncthreads()
-        step //= 2
-    total = shared[0]
-    cuda.syncthreads()
-    return total
+from core.kernels.cuda._reduce import REDUCE_THREADS, block_total
 
 
 @cuda.jit
@@ -37,12 +20,12 @@ def _column_stats(x, mean, var):
     s = 0.0
     for i in range(tid, m, REDUCE_THREADS):
         s += x[i, j]
-    mu = _block_total(shared, s) / m
+    mu = block_total(shared, s) / m
     s = 0.0
     for i in range(tid, m, REDUCE_THREADS):
         d = x[i, j] - mu
         s += d * d
-    v = _block_total(shared, s) / m
+    v = block_total(shared, s) / m
     if tid == 0:
         mean[j] = mu
         var[j] = v
@@ -56,8 +39,8 @@ def _column_grads(dy, xhat, dgamma, dbeta):
     for i in range(tid, dy.shape[0], REDUCE_THREADS):
         sg += dy[i, j] * xhat[i, j]
         sb += dy[i, j]
-    g = _block_total(shared, sg)
-    b = _block_total(shared, sb)
+    g = block_total(shared, sg)
+    b = block_total(shared, sb)
     if tid == 0:
         dgamma[j] = g
         dbeta[j] = b
