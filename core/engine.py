@@ -31,6 +31,35 @@ def build(graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any =
     return Network(graph, backend=backend, seed=seed, dtype=dtype)
 
 
+def _place(k: Any, order: list[str], specs: dict[str, list[WeightSpec]], values: dict[str, list[np.ndarray]],
+           dtype: np.dtype) -> tuple[dict, dict, tuple[Any, Any] | None]:
+    """Weights and gradient slots in the backend's memory, per layer.
+
+    On host backends the trainable weights are views of one flat array, and their gradients views of another
+    (returned as ``flat_trainable``), so that an optimiser updates every weight in one pass instead of one call per
+    array. Elsewhere (device memory) each array stands alone and ``flat_trainable`` is None.
+    """
+    trainable = [(i, j) for i in order for j, s in enumerate(specs[i]) if s.trainable]
+    total = sum(values[i][j].size for i, j in trainable)
+    flat_w, flat_g = np.empty(total, dtype), np.zeros(total, dtype)
+    weights = {i: list(values[i]) for i in order}
+    grads: dict[str, list[Any]] = {i: [None] * len(specs[i]) for i in order}
+    start = 0
+    for i, j in trainable:
+        shape, size = values[i][j].shape, values[i][j].size
+        view = flat_w[start:start + size].reshape(shape)
+        view[...] = values[i][j]
+        weights[i][j] = view
+        grads[i][j] = flat_g[start:start + size].reshape(shape)
+        start += size
+    placed = {i: [k.to_device(w) for w in weights[i]] for i in order}
+    on_host = all(placed[i][j] is weights[i][j] for i, j in trainable)
+    if not on_host:
+        grads = {i: [None if g is None else k.zeros_like(placed[i][j]) for j, g in enumerate(grads[i])]
+                 for i in order}
+    return placed, grads, (flat_w, flat_g) if on_host and total else None
+
+
 class Network:
     """Weights, forward and backward for one graph on one backend.
 
@@ -51,13 +80,10 @@ class Network:
                                                    for i in self.order}
         k = get_backend(backend)
         rng = np.random.default_rng(seed)
+        values = {i: [initialize(s.initializer, tuple(s.shape), rng, self.dtype) for s in self.specs[i]]
+                  for i in self.order}
         # Weights, gradients (and the optimiser's slots) live in the backend's memory for the network's life.
-        self.weights: dict[str, list[Any]] = {
-            i: [k.to_device(initialize(s.initializer, tuple(s.shape), rng, self.dtype)) for s in self.specs[i]]
-            for i in self.order}
-        self.grads: dict[str, list[Any]] = {
-            i: [k.zeros_like(w) if s.trainable else None for w, s in zip(self.weights[i], self.specs[i])]
-            for i in self.order}
+        self.weights, self.grads, self.flat_trainable = _place(k, self.order, self.specs, values, self.dtype)
         self.ctx = Context(k=k, rng=np.random.default_rng(None if seed is None else seed + 1))
         self.backend = backend
         self._caches: dict[str, Any] = {}

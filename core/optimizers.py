@@ -113,6 +113,8 @@ class Optimizer:
         self.optimizer_name = name or self.name
         self.iterations = 0
         self.slots: list[list[np.ndarray]] = []
+        self._flat_slots: list[np.ndarray] | None = None  # one array per slot name when the slots are laid out flat
+        self._slots_on: Any = None  # the kernels whose memory holds the slots
         self._restored = False
 
     # -- learning rate -------------------------------------------------------------------------------------
@@ -128,25 +130,51 @@ class Optimizer:
             setter(steps)
 
     # -- updates -------------------------------------------------------------------------------------------
-    def build(self, weights: list[np.ndarray], k: Any = None) -> None:
+    def build(self, weights: list[np.ndarray], k: Any = None, flat: bool = False) -> None:
         """Create the slots for ``weights`` (done on the first ``apply`` if not before), in the memory of the
-        kernels ``k`` (host memory when None)."""
-        self.slots = [[_on(k, np.full(w.shape, self.slot_initial_value, w.dtype)) for _ in self.slot_names]
-                      for w in weights]
+        kernels ``k`` (host memory when None); with ``flat``, each slot of every weight is a view of one flat array
+        per slot name (see :meth:`apply`)."""
+        if flat:
+            self._flat_slots = _flat_copies([[np.full(w.shape, self.slot_initial_value, w.dtype)
+                                              for _ in self.slot_names] for w in weights], len(self.slot_names))
+            self.slots = _slot_views(self._flat_slots, weights)
+        else:
+            self.slots = [[_on(k, np.full(w.shape, self.slot_initial_value, w.dtype)) for _ in self.slot_names]
+                          for w in weights]
+        self._slots_on = None
 
-    def apply(self, k: Any, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """One update of every ``(weight, gradient)`` pair, in place."""
-        if not self._slots_fit([w for w, _ in pairs]):
+    def apply(self, k: Any, pairs: list[tuple[np.ndarray, np.ndarray]],
+              flat: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """One update of every ``(weight, gradient)`` pair, in place.
+
+        ``flat`` is ``(weights, gradients)`` as two flat host arrays of which the pairs are consecutive views (as
+        :class:`~core.engine.Network` lays them out): the update then runs once over all of them. Per-weight
+        ``clipnorm`` needs each weight's own norm and goes weight by weight.
+        """
+        weights = [w for w, _ in pairs]
+        flat = flat if self.clipnorm is None else None
+        if not self._slots_fit(weights):
             if self._restored:
                 raise ConfigError(f"{type(self).__name__}: the restored optimiser state does not fit this network's "
                                   "weights (different layers or shapes): restore the state saved with this network")
-            self.build([w for w, _ in pairs], k)
+            self.build(weights, k, flat=flat is not None)
         self._restored = False
-        self.slots = [[k.to_device(s) for s in group] for group in self.slots]  # restored or from another backend
-        grads = self._clipped(k, [g for _, g in pairs])
+        if self._slots_on is not k:  # restored, or from another backend
+            moved = [[k.to_device(s) for s in group] for group in self.slots]
+            if any(m is not s for new, old in zip(moved, self.slots) for m, s in zip(new, old)):
+                self.slots, self._flat_slots = moved, None
+            self._slots_on = k
         lr = self.current_learning_rate()
         self.iterations += 1
         self.prepare_step(self.iterations)
+        if flat is not None:
+            if self._flat_slots is None:  # slots restored from a file, or built weight by weight: lay them out flat
+                self._flat_slots = _flat_copies(self.slots, len(self.slot_names))
+                self.slots = _slot_views(self._flat_slots, weights)
+            (g,) = self._clipped(k, [flat[1]])
+            self.update(k, flat[0], g, self._flat_slots, lr, self.iterations)
+            return
+        grads = self._clipped(k, [g for _, g in pairs])
         for (w, _), g, slots in zip(pairs, grads, self.slots):
             self.update(k, w.reshape(-1), g.reshape(-1), [s.reshape(-1) for s in slots], lr, self.iterations)
 
@@ -215,6 +243,7 @@ class Optimizer:
                               f"weight but this optimiser uses {len(self.slot_names)} ({', '.join(self.slot_names)}):"
                               " restore it into an optimiser configured as the saved one")
         self.iterations, self.slots, self._restored = iterations, slots, bool(slots)
+        self._flat_slots, self._slots_on = None, None
         if "learning_rate" in state and not callable(self.learning_rate):
             self.learning_rate = float(state["learning_rate"])
 
@@ -234,6 +263,21 @@ def _on(k: Any, value: np.ndarray) -> Any:
 def _host_copy(value: Any) -> np.ndarray:
     """A NumPy copy of a slot, wherever it lives (host or device memory)."""
     return value.copy_to_host() if hasattr(value, "copy_to_host") else np.array(value, copy=True)
+
+
+def _flat_copies(slots: list[list[np.ndarray]], count: int) -> list[np.ndarray]:
+    """``count`` flat host arrays, the k-th the concatenation of slot k of every weight."""
+    return [np.concatenate([np.asarray(_host_copy(group[n])).reshape(-1) for group in slots])
+            if slots else np.zeros(0) for n in range(count)]
+
+
+def _slot_views(flat: list[np.ndarray], weights: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """Per weight, views of the flat slot arrays in the weights' shapes (the layout of :func:`_flat_copies`)."""
+    views, start = [], 0
+    for w in weights:
+        views.append([f[start:start + w.size].reshape(w.shape) for f in flat])
+        start += w.size
+    return views
 
 
 def _slot(slots: list[np.ndarray], index: int, w: np.ndarray) -> np.ndarray:

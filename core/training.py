@@ -19,6 +19,7 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core.engine import Network, is_lazy
 from core.errors import ShapeError, TrainingError
+from core.fused import DenseChain
 from core.optimizers import Optimizer
 
 
@@ -82,6 +83,8 @@ class Trainer:
                  seed: int | None = 0) -> None:
         self.network = network
         self.losses = [losses_mod.get(loss) for _ in network.output_ids]
+        #: The fused step for plain Dense chains (None: every batch goes through the general engine).
+        self.fused = DenseChain.of(network, self.losses[0]) if self.losses else None
         self.optimizer = optimizer
         self.metric_ids = list(metrics)
         self.rng = np.random.default_rng(seed)
@@ -165,9 +168,13 @@ class Trainer:
 
     def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
         """One optimiser step; returns the batch loss (computed before the update) and the outputs."""
-        loss, outputs = self.compute_loss(xs, ys, training=True)
+        if self.fused is not None:
+            loss, output = self.fused.train_step(xs[0], ys[0])
+            outputs = [output]
+        else:
+            loss, outputs = self.compute_loss(xs, ys, training=True)
         if np.isfinite(loss):
-            self.optimizer.apply(self.network.ctx.k, self.network.trainable())
+            self.optimizer.apply(self.network.ctx.k, self.network.trainable(), self.network.flat_trainable)
         return loss, outputs
 
     # -- loops ---------------------------------------------------------------------------------------------

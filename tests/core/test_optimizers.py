@@ -202,6 +202,29 @@ def test_cpu_kernel_equals_reference(case, dtype):
     assert cpu.dtype == dtype
 
 
+@pytest.mark.parametrize("case", sorted(CASES) + ["global_clip"])
+def test_one_flat_update_equals_updates_weight_by_weight(case):
+    """Networks lay their weights out flat (one pass over all of them, split between threads when large)."""
+    name, kwargs = CASES.get(case, ("sgd", dict(learning_rate=0.1, global_clipnorm=0.5)))
+    shapes = [(3, 4), (4,), (300, 256)]  # the last is past the threaded loop's size
+    rng = np.random.default_rng(4)
+    flat_w = rng.normal(size=sum(int(np.prod(s)) for s in shapes)).astype(np.float32)
+    flat_g = np.zeros_like(flat_w)
+    split = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+    views = [(w.reshape(s), g.reshape(s)) for w, g, s in zip(np.split(flat_w, split), np.split(flat_g, split), shapes)]
+    separate = [(w.copy(), g) for w, g in views]
+    k = get_backend("cpu")
+    flat_opt, separate_opt = optimizers.get(name, **kwargs), optimizers.get(name, **kwargs)
+    for _ in range(3):
+        for (w, g), (w2, _) in zip(views, separate):
+            g[...] = _grad(w)
+        flat_opt.apply(k, views, (flat_w, flat_g))
+        separate_opt.apply(k, [(w2, _grad(w2).astype(np.float32)) for w2, _ in separate])
+    for (w, _), (w2, _) in zip(views, separate):
+        np.testing.assert_allclose(w, w2, rtol=1e-6, atol=1e-7)
+    assert all(s.base is not None for group in flat_opt.slots for s in group)  # views of the flat slots
+
+
 def test_keras2_lr_and_decay_aliases():
     opt = optimizers.SGD(lr=0.1, decay=0.5)
     rates = []
