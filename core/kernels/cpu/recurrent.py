@@ -12,6 +12,7 @@ then the kernel, recurrent-kernel and input gradients as single products over al
 import numpy as np
 
 from core.kernels.cpu import _gru_cells as gc
+from core.kernels.cpu import _lstm
 from core.kernels.cpu import _rnn_cells as rc
 from core.kernels.cpu.conv import conv2d_backward, conv2d_forward
 
@@ -148,47 +149,15 @@ def lstm_cell_backward(dh, dc, state, activation, recurrent_activation):
 
 def lstm_forward(x, kernel, recurrent_kernel, bias, activation, recurrent_activation, go_backwards,
                  return_sequences):
-    """Keras's LSTM over a whole sequence: ``z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias``."""
-    xt = _time_major(x, go_backwards)
-    z = _project(xt, kernel, bias)
-    steps, n, u4 = z.shape
-    u = u4 // 4
-    hs = np.zeros((steps + 1, n, u), x.dtype)
-    cs = np.zeros((steps + 1, n, u), x.dtype)
-    g = np.empty_like(z)
-    a = np.empty((steps, n, u), x.dtype)
-    rz = np.empty((n, u4), x.dtype)
-    fast = _fast(x.dtype, activation, recurrent_activation)
-    for t in range(steps):
-        np.matmul(hs[t], recurrent_kernel, out=rz)
-        if fast:
-            rc.lstm_step32(z[t], rz, cs[t], cs[t + 1], hs[t + 1], g[t], a[t])
-        else:
-            rc.lstm_step(z[t], rz, cs[t], cs[t + 1], hs[t + 1], g[t], a[t], activation, recurrent_activation)
-    cache = (xt, z, g, hs, cs, a, bias is not None, activation, recurrent_activation, go_backwards,
-             return_sequences)
-    return _output(hs, return_sequences), cache
+    """Keras's LSTM over a whole sequence: ``z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`` (one product
+    per step on ``[x_t, h_{t-1}]``, see :mod:`core.kernels.cpu._lstm`)."""
+    return _lstm.forward(x, kernel, recurrent_kernel, bias, activation, recurrent_activation, go_backwards,
+                         return_sequences)
 
 
 def lstm_backward(dy, cache, kernel, recurrent_kernel, need_dx):
     """Back-propagation through time for :func:`lstm_forward`."""
-    xt, z, g, hs, cs, a, has_bias, activation, recurrent_activation, go_backwards, return_sequences = cache
-    steps, n, u4 = z.shape
-    douts = _StepGrads(dy, steps, return_sequences)
-    dz = np.empty_like(z)
-    dh = np.zeros((n, u4 // 4), z.dtype)
-    dc = np.zeros_like(dh)
-    standard = _standard(activation, recurrent_activation)
-    rt = np.ascontiguousarray(recurrent_kernel.T)  # BLAS runs ~20% faster on it than on the transposed view
-    for t in range(steps - 1, -1, -1):
-        if standard:
-            rc.lstm_back_std(dh, douts[t], g[t], cs[t], a[t], dc, dz[t])
-        else:
-            rc.lstm_back(dh, douts[t], z[t], g[t], cs[t], cs[t + 1], a[t], dc, dz[t], activation,
-                         recurrent_activation)
-        np.matmul(dz[t], rt, out=dh)
-    dx, dkernel, dbias = _input_grads(xt, dz, kernel, go_backwards, need_dx)
-    return dx, dkernel, _recurrent_grad(hs, dz), dbias if has_bias else None
+    return _lstm.backward(dy, cache, kernel, recurrent_kernel, need_dx)
 
 
 # -- GRU ----------------------------------------------------------------------------------------------------------
