@@ -167,9 +167,11 @@ class Network:
                 total += self.ctx.k.weight_penalty(w, g, reg.get("l1", 0.0), reg.get("l2", 0.0), add_gradients)
         return total
 
-    def compute_scope(self):
-        """A context manager for a whole run of batches: the backend's thread settings (see kernels/cpu/threads)."""
-        return getattr(self.ctx.k, "compute_scope", nullcontext)()
+    def compute_scope(self, large_products: bool = False):
+        """A context manager for a whole run of batches: the backend's thread settings (see kernels/cpu/threads);
+        ``large_products`` when the run's matrix products are large enough to share between cores."""
+        scope = getattr(self.ctx.k, "compute_scope", None)
+        return nullcontext() if scope is None else scope(large_products)
 
     def predict(self, inputs: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
         """Outputs for a whole data set, in inference mode, ``batch_size`` samples at a time."""

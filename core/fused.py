@@ -23,6 +23,10 @@ from core.losses import Loss
 
 _SOFTMAX = activations.code("softmax")
 
+#: Multiply-adds per forward pass from which BLAS gets every core (mlp-mnist at batch 128: 30 M; below ~1 M, waking
+#: a second thread costs more than it saves).
+LARGE_PRODUCTS = 8_000_000
+
 
 class DenseChain:
     """Forward, loss and backward of a Dense chain in reused buffers; build it with :meth:`of`."""
@@ -61,6 +65,10 @@ class DenseChain:
             if code not in FROM_OUTPUT and not (position == len(order) - 1 and code == _SOFTMAX):
                 return None
         return cls(network, loss)
+
+    def large_products(self, batch: int) -> bool:
+        """Whether a step on ``batch`` samples multiplies enough to share its products between cores."""
+        return batch * sum(w.size for w, *_ in self.layers) >= LARGE_PRODUCTS
 
     def _buffers_for(self, batch: int):
         """Per layer: its output (activated in place), the gradient w.r.t. its input; and the output's logits."""

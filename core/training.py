@@ -194,7 +194,7 @@ class Trainer:
             cb.on_train_begin(self)
         self._seen = 0
         try:
-            with self.network.compute_scope():
+            with self.network.compute_scope(self.fused is not None and self.fused.large_products(batch_size)):
                 self._run_epochs(xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch)
             if self._stop:
                 history.stop_reason = "stopped by the user"

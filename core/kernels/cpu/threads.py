@@ -1,14 +1,27 @@
 """How many threads the CPU kernels' BLAS products may use while a network trains or predicts.
 
-OpenBLAS splitting the small and medium products of these networks across threads was 5 to 25 times slower
-than one thread whenever the cores were busy with anything else (the GUI, Numba's own parallel loops, other
-programs): its threads spin waiting for each other. One thread costs little on an idle machine, so training
-and inference run with BLAS limited to one thread; Numba's parallel loops keep both cores.
+OpenBLAS splitting the many small and medium products of convolutional and recurrent networks across threads
+was 5 to 25 times slower than one thread whenever the cores were busy with anything else (the GUI, Numba's own
+parallel loops, other programs). Training and inference therefore run with BLAS on one thread, Numba's parallel
+loops keeping both cores. Networks made of large products only (a Dense chain of millions of multiply-adds per
+step, see core/fused.py) ask for every core: their products are big enough to share, provided OpenBLAS's idle
+threads sleep promptly (core/_startup.py); otherwise they too get one thread.
 """
+
+import os
 
 from threadpoolctl import threadpool_limits
 
+from core._startup import BLAS_THREADS_SLEEP_PROMPTLY
 
-def compute_scope():
-    """A context manager for a whole training or prediction run (entering it costs ~0.1 ms: not per batch)."""
-    return threadpool_limits(limits=1, user_api="blas")
+
+def compute_scope(large_products: bool = False):
+    """A context manager for a whole training or prediction run (entering it costs ~0.1 ms: not per batch);
+    ``large_products`` lets BLAS use every core this process may run on."""
+    threads = _cores() if large_products and BLAS_THREADS_SLEEP_PROMPTLY else 1
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def _cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux: the cores this process may use
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)

@@ -3,6 +3,6 @@
 from contextlib import nullcontext
 
 
-def compute_scope():
+def compute_scope(large_products=False):
     """A context manager for a whole training or prediction run (nothing to set for the reference)."""
     return nullcontext()
