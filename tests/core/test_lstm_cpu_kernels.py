@@ -89,3 +89,11 @@ def test_pool_keeps_recent_sets_within_its_byte_limit():
     assert pool.take("a", lambda: "new") == "new"  # the oldest went when the fourth came
     assert pool.take("d", lambda: "new") is sets["d"]
     assert pool.take("d", lambda: "new") == "new"
+
+
+def test_a_second_backward_on_one_cache_is_refused():
+    x, k, r, b = _case(6, 4, 3, 2, np.float32)
+    out, cache = cpu.lstm_forward(x, k, r, b, TANH, SIGMOID, False, False)
+    cpu.lstm_backward(np.ones_like(out), cache, k, r, False)
+    with pytest.raises(RuntimeError, match="LSTM: backward ran twice"):
+        cpu.lstm_backward(np.ones_like(out), cache, k, r, False)

@@ -54,14 +54,21 @@ class _Pool:
 _POOL = _Pool()
 _EXECUTOR, _EXECUTOR_LOCK = None, threading.Lock()
 _thread_count = numba.get_num_threads
-MIN_ROWS = 16  # smaller slices of the batch lose more to the thread hand-off than they gain
+MIN_ROWS = 128  # thinner slices lost more to the threads' hand-offs than they gained on this 2-core machine
 
 
 class _Lease:
     """Work arrays borrowed from the pool; they go back when the lease (held by a cache) is released."""
 
     def __init__(self, key, make):
-        self.key, self.arrays = key, _POOL.take(key, make)
+        self.key, self.arrays, self.spent = key, _POOL.take(key, make), False
+
+    def spend(self):
+        """Mark the arrays as overwritten by a backward pass, which may happen once per forward pass."""
+        if self.spent:
+            raise RuntimeError("LSTM: backward ran twice on one forward pass's cache (the CPU kernels write the "
+                               "gradients over the stored activations); run the forward pass again first")
+        self.spent = True
 
     def __del__(self):
         _POOL.give(self.key, self.arrays)
@@ -83,17 +90,28 @@ def _parts(n):
     return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:])]
 
 
+def _executor(workers):
+    """The module's worker threads (at least ``workers`` of them), started on first use."""
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None or _EXECUTOR._max_workers < workers:
+            _EXECUTOR = ThreadPoolExecutor(workers, thread_name_prefix="lstm")
+        return _EXECUTOR
+
+
 def _parallel(fn, items):
     """``[fn(*item) for item in items]``, the first item on this thread and the others on the pool's."""
-    global _EXECUTOR
     if len(items) == 1:
         return [fn(*items[0])]
-    with _EXECUTOR_LOCK:
-        if _EXECUTOR is None or _EXECUTOR._max_workers < len(items) - 1:
-            _EXECUTOR = ThreadPoolExecutor(len(items) - 1, thread_name_prefix="lstm")
-        futures = [_EXECUTOR.submit(fn, *item) for item in items[1:]]
+    executor = _executor(len(items) - 1)
+    futures = [executor.submit(fn, *item) for item in items[1:]]
     first = fn(*items[0])
     return [first] + [f.result() for f in futures]
+
+
+def _weight_grad(xh, dz):
+    """``Σ_t xh[t]ᵀ @ dz[t]`` as one product."""
+    return xh.reshape(-1, xh.shape[2]).T @ dz.reshape(-1, dz.shape[2])
 
 
 def _forward_part(x, w, b, activation, recurrent_activation, go_backwards):
@@ -145,24 +163,27 @@ def _step_grads(dy, steps, return_sequences):
 
 
 def _backward_part(dy, lease, rt, codes, standard, return_sequences):
-    """``(dz, dw, db)`` of one slice of the batch: the step passes and the recurrent products, then ``xhᵀ @ dz``.
-    ``dz`` lives in a leased array: the caller uses it before releasing the lease (returned with it)."""
+    """``(work, dz, dw, db)`` of one slice of the batch: the step passes and the recurrent products, then
+    ``xhᵀ @ dz``. ``dz`` lives in the leased ``work`` arrays, returned with it."""
     xh, z, g, cs, a = lease.arrays
     steps, n, u4 = z.shape
-    u, f = u4 // 4, xh.shape[2] - u4 // 4
+    u = u4 // 4
     douts = _step_grads(dy, steps, return_sequences)
-    work = _Lease(("backward", steps, n, u4, z.dtype.str), lambda: (np.empty_like(z),))
-    dz, = work.arrays
+    if standard:  # the gradients overwrite the activations, which nothing needs afterwards
+        lease.spend()
+        work, dz = None, g
+    else:
+        work = _Lease(("backward", steps, n, u4, z.dtype.str), lambda: (np.empty_like(z),))
+        dz, = work.arrays
     dh, dc, db = np.zeros((n, u), z.dtype), np.zeros((n, u), z.dtype), np.zeros(u4, z.dtype)
     for t in range(steps - 1, -1, -1):
         if standard:
-            lc.back_std(dh, douts(t), g[t], cs[t], a[t], dc, dz[t], db)
+            lc.back_std(dh, douts(t), g[t], cs[t], a[t], dc, db)
         else:
             lc.back_any(dh, douts(t), z[t], g[t], cs[t], cs[t + 1], a[t], dc, dz[t], db, *codes)
         if t:
             np.matmul(dz[t], rt, out=dh)
-    dz2 = dz.reshape(steps * n, u4)
-    return work, dz2, xh[:steps].reshape(steps * n, f + u).T @ dz2, db
+    return work, dz.reshape(steps * n, u4), _weight_grad(xh[:steps], dz), db
 
 
 def backward(dy, cache, kernel, recurrent_kernel, need_dx):

@@ -5,7 +5,7 @@ from the matrix product, adds the bias, applies the gates and updates the cell i
 into the next step's product operand (the ``off:`` columns of ``xh_next``), so that no array is copied between
 steps. The float32 tanh / sigmoid pass overwrites ``z`` with the gate activations (the backward pass of those
 needs only the activations); the general pass keeps ``z`` and writes the activations to ``g``. The backward
-pass also accumulates the bias gradient, which saves a sweep over all steps' gradients.
+passes also accumulate the bias gradient, which saves a sweep over all steps' gradients.
 """
 
 from core.kernels.cpu._jit import jit
@@ -59,32 +59,33 @@ def step_any(z, bias, g, c_prev, c, a, xh_next, off, code, rec):
 
 
 @jit
-def back_std(dh, dout, g, c_prev, a, dc, dz, db):
-    """``dz`` of one tanh / sigmoid step (any dtype: derivatives from the stored activations) from the gradient
-    reaching ``h`` (``dh`` from the next step plus ``dout`` from the output) and ``c`` (``dc``, rewritten in place
-    as the gradient of ``c_prev``); adds ``dz``'s column sums to ``db``."""
+def back_std(dh, dout, g, c_prev, a, dc, db):
+    """``dz`` of one tanh / sigmoid step (any dtype: derivatives from the stored activations), written over the
+    activations ``g``, from the gradient reaching ``h`` (``dh`` from the next step plus ``dout`` from the
+    output) and ``c`` (``dc``, rewritten in place as the gradient of ``c_prev``); adds ``dz``'s column sums to
+    ``db``. Writing in place saves an array the size of all steps' gates (~10% of the backward time)."""
     n, u = dc.shape
     for i in range(n):
         dr, do, cp, ar, dcr = dh[i], dout[i], c_prev[i], a[i], dc[i]
         gi, gf, gg, go = g[i, :u], g[i, u:2 * u], g[i, 2 * u:3 * u], g[i, 3 * u:]
-        zi, zf, zg, zo = dz[i, :u], dz[i, u:2 * u], dz[i, 2 * u:3 * u], dz[i, 3 * u:]
         for j in range(u):
+            vi, vf, vg, vo = gi[j], gf[j], gg[j], go[j]
             d = dr[j] + do[j]
             aa = ar[j]
-            dcc = dcr[j] + d * go[j] * (ONE - aa * aa)
-            zi[j] = dcc * gg[j] * gi[j] * (ONE - gi[j])
-            zf[j] = dcc * cp[j] * gf[j] * (ONE - gf[j])
-            zg[j] = dcc * gi[j] * (ONE - gg[j] * gg[j])
-            zo[j] = d * aa * go[j] * (ONE - go[j])
-            dcr[j] = dcc * gf[j]
-        zr = dz[i]
+            dcc = dcr[j] + d * vo * (ONE - aa * aa)
+            gi[j] = dcc * vg * vi * (ONE - vi)
+            gf[j] = dcc * cp[j] * vf * (ONE - vf)
+            gg[j] = dcc * vi * (ONE - vg * vg)
+            go[j] = d * aa * vo * (ONE - vo)
+            dcr[j] = dcc * vf
+        zr = g[i]
         for col in range(4 * u):
             db[col] += zr[col]
 
 
 @jit
 def back_any(dh, dout, z, g, c_prev, c, a, dc, dz, db, code, rec):
-    """:func:`back_std` for any activations (derivatives from the pre-activations where needed)."""
+    """:func:`back_std` for any activations (derivatives from the pre-activations where needed), into ``dz``."""
     n, u = dc.shape
     for i in range(n):
         zr, gr, dzr = z[i], g[i], dz[i]
