@@ -2,8 +2,10 @@
 
 ``im2col`` lays every receptive field out as one row of ``(kh·kw·C)`` values in HWIO order, so that the HWIO
 kernel reshaped to ``(kh·kw·C, out)`` turns the convolution into one matrix product whose result is already
-channels-last. The input gradient is that product transposed, scattered back by ``col2im``. Inputs with few
-channels (a first layer on grayscale or RGB images) use the same matrix stored transposed, so that the copies
+channels-last. The input gradient is that product transposed, scattered back by ``col2im``; both copy whole
+``kw·C`` runs where a window row lies inside the image. Inputs with few channels (a first layer on grayscale or
+RGB images) are convolved directly at stride 1 (:mod:`core.kernels.cpu._conv_direct`: the product would have an
+inner size of ``kh·kw·C`` only); with a stride they use the im2col matrix stored transposed, so that the copies
 run along image rows instead of over 1–3 channel values. Padding and output sizes follow Keras, computed once
 in :mod:`core.kernels.reference.conv`. Training keeps each layer's im2col matrix from forward to backward
 (``*_keep`` / ``*_kept``), and large temporaries come from a small pool of reusable buffers (``_empty``).
@@ -16,6 +18,7 @@ import threading
 import numpy as np
 from numba import njit, prange
 
+from core.kernels.cpu import _conv_direct as _direct
 from core.kernels.reference.conv import _geometry, _out_length, _pad_amounts, _transpose_pads
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -61,48 +64,57 @@ def _empty(shape, dtype):
 @_pjit
 def _im2col(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, cols):
     n, h, w, c = x.shape
+    run = kw * c
     for b in prange(n):
-        xb = x[b].reshape(h, w * c)
+        xb = x[b].reshape(h * w * c)
         for i in range(oh):
             for j in range(ow):
-                row = (b * oh + i) * ow + j
+                dst = cols[(b * oh + i) * ow + j]
                 c0 = j * sw - pl
-                inside = c0 >= 0 and c0 + (kw - 1) * dw < w
+                inside = dw == 1 and c0 >= 0 and c0 + kw - 1 < w
                 for p in range(kh):
                     r = i * sh - pt + p * dh
-                    base = p * kw * c
+                    seg = dst[p * run:(p + 1) * run]
                     if r < 0 or r >= h:
-                        for t in range(kw * c):
-                            cols[row, base + t] = 0.0
-                    elif inside and dw == 1:
-                        src = c0 * c
-                        for t in range(kw * c):
-                            cols[row, base + t] = xb[r, src + t]
+                        seg[:] = 0.0
+                    elif inside:  # one contiguous run of kw·C values: a vectorised copy
+                        src = xb[(r * w + c0) * c:(r * w + c0) * c + run]
+                        for t in range(run):
+                            seg[t] = src[t]
                     else:
                         for q in range(kw):
                             col = c0 + q * dw
                             for ch in range(c):
-                                cols[row, base + q * c + ch] = xb[r, col * c + ch] if 0 <= col < w else 0.0
+                                seg[q * c + ch] = xb[(r * w + col) * c + ch] if 0 <= col < w else 0.0
 
 
 @_pjit
 def _col2im(cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, dx):
     n, h, w, c = dx.shape
+    run = kw * c
     for b in prange(n):
         dx[b] = 0.0
+        db = dx[b].reshape(h * w * c)
         for i in range(oh):
             for j in range(ow):
-                row = (b * oh + i) * ow + j
+                src = cols[(b * oh + i) * ow + j]
+                c0 = j * sw - pl
+                inside = dw == 1 and c0 >= 0 and c0 + kw - 1 < w
                 for p in range(kh):
                     r = i * sh - pt + p * dh
                     if r < 0 or r >= h:
                         continue
+                    seg = src[p * run:(p + 1) * run]
+                    if inside:
+                        dst = db[(r * w + c0) * c:(r * w + c0) * c + run]
+                        for t in range(run):
+                            dst[t] += seg[t]
+                        continue
                     for q in range(kw):
-                        col = j * sw - pl + q * dw
+                        col = c0 + q * dw
                         if 0 <= col < w:
-                            base = (p * kw + q) * c
                             for ch in range(c):
-                                dx[b, r, col, ch] += cols[row, base + ch]
+                                db[(r * w + col) * c + ch] += seg[q * c + ch]
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -189,7 +201,11 @@ def _chunks(n, out_hw, w_shape, channels, dtype):
 
 
 def _forward(x, w, b, strides, pads, out_hw, dilation):
-    """``(y, columns)``: the convolution and the im2col matrix it multiplied (None when built in slices)."""
+    """``(y, columns)``: the convolution and the im2col matrix it multiplied (None when built in slices or
+    computed directly)."""
+    if _direct.usable(x.shape[3], strides):
+        y = _empty((x.shape[0],) + tuple(out_hw) + (w.shape[3],), x.dtype)
+        return _direct.forward(x, w, b, pads, out_hw, dilation, y), None
     parts = _chunks(x.shape[0], out_hw, w.shape, x.shape[3], x.dtype)
     if len(parts) > 1:
         y = _empty((x.shape[0],) + tuple(out_hw) + (w.shape[3],), x.dtype)
@@ -241,6 +257,9 @@ def _bias_grad(dy):
 
 def _backward(kept, w, dy, strides, pads, dilation, need_dx):
     x, cols = kept
+    if _direct.usable(x.shape[3], strides):
+        dx = _empty(x.shape, dy.dtype) if need_dx else None
+        return (dx,) + _direct.backward(x, w, dy, pads, dilation, dx)
     dx = _input_grad(dy, w, x.shape, strides, pads, dilation) if need_dx else None
     return dx, _weight_grad(x, dy, w.shape, strides, pads, dilation, cols), _bias_grad(dy)
 

@@ -1,7 +1,8 @@
 """Pooling kernels in numba, parallel over the batch.
 
-Max pooling keeps the index ``row * W + col`` of each window's winner so that backward is one scatter pass;
-average pooling divides by the number of real (unpadded) cells, as Keras does.
+Max pooling keeps the index ``row * W + col`` of each window's winner (int32: half the memory traffic of int64)
+so that backward is one scatter pass; the common 2×2 / stride 2 windows without padding have an unrolled forward.
+Average pooling divides by the number of real (unpadded) cells, as Keras does.
 """
 
 import numpy as np
@@ -41,12 +42,38 @@ def _max_unpool(dy, index, dx):
     n, h, w, c = dx.shape
     oh, ow = dy.shape[1], dy.shape[2]
     for b in prange(n):
-        dx[b] = 0.0
+        dxb = dx[b].reshape(h * w, c)
+        dxb[:] = 0.0
         for i in range(oh):
             for j in range(ow):
+                grad, arg = dy[b, i, j], index[b, i, j]
                 for ch in range(c):
-                    k = index[b, i, j, ch]
-                    dx[b, k // w, k % w, ch] += dy[b, i, j, ch]
+                    dxb[arg[ch], ch] += grad[ch]
+
+
+@_pjit
+def _max_pool_2x2(x, y, index):
+    """:func:`_max_pool` for 2×2 windows with stride 2 and no padding, unrolled: the generic window loops (and
+    their short channel loops) run several times slower on few channels."""
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for b in prange(n):
+        xb = x[b]
+        for i in range(oh):
+            for j in range(ow):
+                k = 2 * i * w + 2 * j
+                top, low = xb[2 * i, 2 * j:2 * j + 2], xb[2 * i + 1, 2 * j:2 * j + 2]
+                best, arg = y[b, i, j], index[b, i, j]
+                for ch in range(c):  # selects on registers; stores once per output
+                    m, a = top[0, ch], k
+                    v = top[1, ch]
+                    a, m = (k + 1, v) if v > m else (a, m)
+                    v = low[0, ch]
+                    a, m = (k + w, v) if v > m else (a, m)
+                    v = low[1, ch]
+                    a, m = (k + w + 1, v) if v > m else (a, m)
+                    best[ch] = m
+                    arg[ch] = a
 
 
 @_pjit
@@ -111,8 +138,12 @@ def max_pool2d_forward(x, pool, strides, padding):
     """Max pooling of ``x`` (N, H, W, C): returns ``(y, index)``, both of shape (N, OH, OW, C)."""
     pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     y = _empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
-    index = _empty(y.shape, np.int64)
-    _max_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y, index)
+    index = _empty(y.shape, np.int32)
+    if _is_2x2(pool, strides, pads):
+        _max_pool_2x2(np.ascontiguousarray(x), y, index)
+    else:
+        _max_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y,
+                  index)
     return y, index
 
 
@@ -121,6 +152,11 @@ def max_pool2d_backward(dy, index, x_shape):
     dx = _empty(x_shape, dy.dtype)
     _max_unpool(np.ascontiguousarray(dy), index, dx)
     return dx
+
+
+def _is_2x2(pool, strides, pads):
+    """Whether a max pooling has the non-overlapping 2×2 windows of :func:`_max_pool_2x2`."""
+    return tuple(pool) == (2, 2) and tuple(strides) == (2, 2) and tuple(pads[0]) == (0, 0) and tuple(pads[1]) == (0, 0)
 
 
 def avg_pool2d_forward(x, pool, strides, padding):
