@@ -81,14 +81,14 @@ class DenseChain:
             self._buffers[batch] = (outs, grads, np.empty_like(outs[-1]))
         return self._buffers[batch]
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def train_step(self, x: np.ndarray, y: np.ndarray, checked: bool = False) -> tuple[float, np.ndarray]:
         """Forward, loss and — when the loss is finite — backward of one batch; returns the loss (with the
         regularisers' penalty) and a copy of the network's output. Gradients land in ``network.grads``."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             outs, grads, logits = self._buffers_for(len(x))
             self._forward(x, outs, logits)
             if self.fused_loss:
-                value, dz = self.loss.from_logits(self.network.ctx.k, logits, y)
+                value, dz = self.loss.from_logits(self.network.ctx.k, logits, y, checked)
             else:
                 value, dz = self._loss_through_activation(outs[-1], logits, y)
             if np.isfinite(value):
@@ -101,17 +101,16 @@ class DenseChain:
         a = x
         last = len(self.layers) - 1
         for index, (w, b, has_bias, code, _, _) in enumerate(self.layers):
-            z = outs[index]
+            z = logits if index == last else outs[index]
             np.matmul(a, w, out=z)
-            if index == last:
-                k.bias_activation(z, b, has_bias, 0)
-                logits[...] = z
-                if code == _SOFTMAX:
-                    self._softmax_rows(logits, z)
-                else:
-                    k.bias_activation(z, b, False, code)
+            if index < last:
+                k.bias_activation(z, b, has_bias, code, z)
+            elif code == _SOFTMAX:
+                k.bias_activation(z, b, has_bias, 0, z)
+                self._softmax_rows(z, outs[index])
             else:
-                k.bias_activation(z, b, has_bias, code)
+                k.bias_activation(z, b, has_bias, 0, z)
+                k.bias_activation(z, b, False, code, outs[index])
             a = z
 
     def _loss_through_activation(self, out, logits, y):

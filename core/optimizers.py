@@ -115,6 +115,7 @@ class Optimizer:
         self.slots: list[list[np.ndarray]] = []
         self._flat_slots: list[np.ndarray] | None = None  # one array per slot name when the slots are laid out flat
         self._slots_on: Any = None  # the kernels whose memory holds the slots
+        self._fitted_flat: np.ndarray | None = None  # the flat weights the slots were last checked against
         self._restored = False
 
     # -- learning rate -------------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ class Optimizer:
         else:
             self.slots = [[_on(k, np.full(w.shape, self.slot_initial_value, w.dtype)) for _ in self.slot_names]
                           for w in weights]
-        self._slots_on = None
+        self._slots_on, self._fitted_flat = None, None
 
     def apply(self, k: Any, pairs: list[tuple[np.ndarray, np.ndarray]],
               flat: tuple[np.ndarray, np.ndarray] | None = None) -> None:
@@ -153,7 +154,7 @@ class Optimizer:
         """
         weights = [w for w, _ in pairs]
         flat = flat if self.clipnorm is None else None
-        if not self._slots_fit(weights):
+        if (flat is None or self._fitted_flat is not flat[0]) and not self._slots_fit(weights):
             if self._restored:
                 raise ConfigError(f"{type(self).__name__}: the restored optimiser state does not fit this network's "
                                   "weights (different layers or shapes): restore the state saved with this network")
@@ -164,6 +165,7 @@ class Optimizer:
             if any(m is not s for new, old in zip(moved, self.slots) for m, s in zip(new, old)):
                 self.slots, self._flat_slots = moved, None
             self._slots_on = k
+        self._fitted_flat = None if flat is None else flat[0]  # the slots fit every weight laid out in it
         lr = self.current_learning_rate()
         self.iterations += 1
         self.prepare_step(self.iterations)
@@ -243,7 +245,7 @@ class Optimizer:
                               f"weight but this optimiser uses {len(self.slot_names)} ({', '.join(self.slot_names)}):"
                               " restore it into an optimiser configured as the saved one")
         self.iterations, self.slots, self._restored = iterations, slots, bool(slots)
-        self._flat_slots, self._slots_on = None, None
+        self._flat_slots, self._slots_on, self._fitted_flat = None, None, None
         if "learning_rate" in state and not callable(self.learning_rate):
             self.learning_rate = float(state["learning_rate"])
 

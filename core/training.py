@@ -166,10 +166,12 @@ class Trainer:
         total += net.regularization(add_gradients=training)
         return total, outputs
 
-    def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
-        """One optimiser step; returns the batch loss (computed before the update) and the outputs."""
+    def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray],
+                    checked: bool = False) -> tuple[float, list[np.ndarray]]:
+        """One optimiser step; returns the batch loss (computed before the update) and the outputs. ``checked``:
+        the targets come from :meth:`check_data`."""
         if self.fused is not None:
-            loss, output = self.fused.train_step(xs[0], ys[0])
+            loss, output = self.fused.train_step(xs[0], ys[0], checked)
             outputs = [output]
         else:
             loss, outputs = self.compute_loss(xs, ys, training=True)
@@ -240,7 +242,7 @@ class Trainer:
                 break
             bx, by = _batch(xs, ys, order, b * batch_size, min(n, (b + 1) * batch_size))
             lr = self.optimizer.current_learning_rate()
-            loss, outputs = self.train_batch(bx, by)
+            loss, outputs = self.train_batch(bx, by, checked=True)
             if not np.isfinite(loss):
                 raise TrainingError(
                     f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "
@@ -300,7 +302,10 @@ class Trainer:
                 check_finite(a, f"input {k + 1}")
         ys = [t if self.losses[k].integer_targets else t.astype(self.network.dtype, copy=False)
               for k, t in enumerate(ys)]
-        return xs, ys
+        for loss, output_id, t in zip(self.losses, self.network.output_ids, ys):  # once here, not every batch
+            shape = (len(t),) + tuple(self.network.output_shapes[output_id])
+            loss.check_targets(np.broadcast_to(np.zeros((), self.network.dtype), shape), t)
+        return xs, [t.astype(np.int64, copy=False) if loss.integer_targets else t for loss, t in zip(self.losses, ys)]
 
 
 def _batch(xs, ys, order, start, stop):

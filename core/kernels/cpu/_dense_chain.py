@@ -17,8 +17,8 @@ SMALL_BATCH = 4
 
 
 @jit
-def bias_activation(z, b, has_bias, code):
-    """``z ← f(z + b)`` in place, row by row."""
+def bias_activation(z, b, has_bias, code, out):
+    """``out ← f(z + b)`` row by row (``out`` may be ``z``)."""
     rows, cols = z.shape
     for i in range(rows):
         for j in range(cols):
@@ -29,7 +29,7 @@ def bias_activation(z, b, has_bias, code):
                 v = _sigmoid(v)
             elif code == TANH:
                 v = math.tanh(v)
-            z[i, j] = v
+            out[i, j] = v
 
 
 @jit

@@ -2,45 +2,33 @@
 
 Each public function computes the step-wide scalars (bias corrections, the weight-decay factor ``1 − lr·λ``) in
 Python, as scalars of the parameters' dtype so that the loop stays in float32 for float32 weights (a float64
-square root and division per element made Adam 4× slower), and runs one numba loop that updates the slots and the
-weight together. Arrays of at least ``PARALLEL_MIN`` elements are split between threads (the loops are
-memory-bound: two cores move about twice the bytes of one). Formulas: see the reference backend.
+square root and division per element made Adam 2.5× slower), and runs one numba loop that updates the slots and
+the weight together. The loops stay on one thread: split between two (``parallel=True``), Adam over 235k weights
+gained nothing measurable on an idle machine and stalled for milliseconds whenever the other core was busy.
+Formulas: see the reference backend.
 """
 
 import math
 
 import numpy as np
-from numba import njit, prange
-
 from core.kernels.cpu._jit import jit
-
-#: Below this many parameters one thread is faster (waking the other costs more than it saves).
-PARALLEL_MIN = 1 << 16
-
-_pjit = njit(nogil=True, cache=True, error_model="numpy", parallel=True)
-
-
-def _serial_and_parallel(loop):
-    """The same loop compiled twice: for one thread, and split between threads (``prange`` runs serially in the
-    first)."""
-    return jit(loop), _pjit(loop)
 
 
 def _sgd_loop(w, g, v, s, nesterov):
     lr, momentum, decay = s[0], s[1], s[2]
     if momentum != 0.0:
-        for i in prange(w.size):
+        for i in range(w.size):
             vi = momentum * v[i] - lr * g[i]
             v[i] = vi
             w[i] = w[i] * decay + (momentum * vi - lr * g[i] if nesterov else vi)
     else:
-        for i in prange(w.size):
+        for i in range(w.size):
             w[i] = w[i] * decay - lr * g[i]
 
 
 def _adam_loop(w, g, m, v, s):
     alpha, decay, one_minus_b1, one_minus_b2, epsilon = s[0], s[1], s[2], s[3], s[4]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * one_minus_b1
         vi = v[i] + (gi * gi - v[i]) * one_minus_b2
@@ -51,7 +39,7 @@ def _adam_loop(w, g, m, v, s):
 
 def _amsgrad_loop(w, g, m, v, v_hat, s):
     alpha, decay, one_minus_b1, one_minus_b2, epsilon = s[0], s[1], s[2], s[3], s[4]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * one_minus_b1
         vi = v[i] + (gi * gi - v[i]) * one_minus_b2
@@ -64,7 +52,7 @@ def _amsgrad_loop(w, g, m, v, v_hat, s):
 
 def _adagrad_loop(w, g, acc, s):
     lr, decay, epsilon = s[0], s[1], s[2]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         ai = acc[i] + gi * gi
         acc[i] = ai
@@ -73,7 +61,7 @@ def _adagrad_loop(w, g, acc, s):
 
 def _rmsprop_loop(w, g, velocity, mom, avg, s, centered):
     lr, decay, rho, one_minus_rho, momentum, epsilon = s[0], s[1], s[2], s[3], s[4], s[5]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         vi = rho * velocity[i] + one_minus_rho * gi * gi
         velocity[i] = vi
@@ -90,7 +78,7 @@ def _rmsprop_loop(w, g, velocity, mom, avg, s, centered):
 
 def _adadelta_loop(w, g, acc_grad, acc_delta, s):
     lr, decay, rho, one_minus_rho, epsilon = s[0], s[1], s[2], s[3], s[4]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         ag = rho * acc_grad[i] + one_minus_rho * gi * gi
         acc_grad[i] = ag
@@ -101,7 +89,7 @@ def _adadelta_loop(w, g, acc_grad, acc_delta, s):
 
 def _nadam_loop(w, g, m, v, s):
     lr, decay, one_minus_b1, one_minus_b2, epsilon, c_m, c_g, c_v = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * one_minus_b1
         vi = v[i] + (gi * gi - v[i]) * one_minus_b2
@@ -112,7 +100,7 @@ def _nadam_loop(w, g, m, v, s):
 
 def _adamax_loop(w, g, m, u, s):
     alpha, decay, one_minus_b1, beta_2, epsilon = s[0], s[1], s[2], s[3], s[4]
-    for i in prange(w.size):
+    for i in range(w.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * one_minus_b1
         ui = max(beta_2 * u[i], abs(gi))
@@ -121,14 +109,13 @@ def _adamax_loop(w, g, m, u, s):
         w[i] = w[i] * decay - alpha * mi / (ui + epsilon)
 
 
-_SGD, _ADAM, _AMSGRAD, _ADAGRAD, _RMSPROP, _ADADELTA, _NADAM, _ADAMAX = (_serial_and_parallel(f) for f in (
+_SGD, _ADAM, _AMSGRAD, _ADAGRAD, _RMSPROP, _ADADELTA, _NADAM, _ADAMAX = (jit(f) for f in (
     _sgd_loop, _adam_loop, _amsgrad_loop, _adagrad_loop, _rmsprop_loop, _adadelta_loop, _nadam_loop, _adamax_loop))
 
 
-def _run(loops, w, arrays, scalars, *flags):
-    """Run the serial or the threaded loop on ``w`` and its ``arrays``, with ``scalars`` in ``w``'s dtype (one
-    small array: numba dispatches it faster than separate scalars) and boolean ``flags``."""
-    loop = loops[1] if w.size >= PARALLEL_MIN else loops[0]
+def _run(loop, w, arrays, scalars, *flags):
+    """Run ``loop`` on ``w`` and its ``arrays``, with ``scalars`` in ``w``'s dtype (one small array: numba
+    dispatches it faster than separate scalars) and boolean ``flags``."""
     loop(w, *arrays, np.array(scalars, w.dtype), *flags)
 
 

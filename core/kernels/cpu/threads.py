@@ -10,16 +10,21 @@ threads sleep promptly (core/_startup.py); otherwise they too get one thread.
 
 import os
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from core._startup import BLAS_THREADS_SLEEP_PROMPTLY
+
+_controller: ThreadpoolController | None = None
 
 
 def compute_scope(large_products: bool = False):
     """A context manager for a whole training or prediction run (entering it costs ~0.1 ms: not per batch);
     ``large_products`` lets BLAS use every core this process may run on."""
+    global _controller
+    if _controller is None:  # finding the libraries takes ~0.2 ms: once per process
+        _controller = ThreadpoolController()
     threads = _cores() if large_products and BLAS_THREADS_SLEEP_PROMPTLY else 1
-    return threadpool_limits(limits=threads, user_api="blas")
+    return _controller.limit(limits=threads, user_api="blas")
 
 
 def _cores() -> int:
