@@ -9,10 +9,22 @@ import numpy as np
 import pytest
 
 from core.kernels import get_backend
-from core.kernels.cpu import _conv_direct
+from core.kernels.cpu import _conv_direct, pooling
 
 REF, CPU = get_backend("reference"), get_backend("cpu")
 DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture(params=["one thread", "threads"])
+def threads(request, monkeypatch):
+    """Run a test with the per-sample kernels on one thread and split over the threads (size limits at 0)."""
+    if request.param == "threads":
+        monkeypatch.setattr(_conv_direct, "PARALLEL_MIN", 0)
+        monkeypatch.setattr(pooling, "PARALLEL_MIN", 0)
+    else:
+        monkeypatch.setattr(_conv_direct, "PARALLEL_MIN", 2**62)
+        monkeypatch.setattr(pooling, "PARALLEL_MIN", 2**62)
+    return request.param
 
 
 def _tol(dtype):
@@ -54,13 +66,14 @@ def _check_conv2d(x_shape, k_hw, filters, strides, padding, dilation, dtype, bia
     ((2, 4, 4, 1), (1, 1), 3, "valid", (1, 1)),       # a 1×1 kernel
     ((2, 3, 5, 1), (4, 4), 2, "same", (1, 1)),        # kernel larger than the image (padding only)
 ])
-def test_direct_small_channel_convolution_matches_reference(x_shape, k_hw, filters, padding, dilation, dtype):
+def test_direct_small_channel_convolution_matches_reference(x_shape, k_hw, filters, padding, dilation, dtype,
+                                                            threads):
     assert _conv_direct.usable(x_shape[3], (1, 1))
     _check_conv2d(x_shape, k_hw, filters, (1, 1), padding, dilation, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_direct_convolution_in_row_blocks(dtype):
+def test_direct_convolution_in_row_blocks(dtype, threads):
     """Wide rows and many filters: the accumulator holds two output rows at a time (blocks of 2, 2, 1)."""
     wide = _conv_direct.BLOCK // (8 * 2) - 4
     assert _conv_direct.BLOCK // (8 * (wide + 4)) == 2
@@ -70,7 +83,7 @@ def test_direct_convolution_in_row_blocks(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("need_dx", [True, False])
-def test_direct_convolution_without_bias_or_input_gradient(need_dx, dtype):
+def test_direct_convolution_without_bias_or_input_gradient(need_dx, dtype, threads):
     _check_conv2d((3, 7, 6, 2), (3, 3), 3, (1, 1), "same", (1, 1), dtype, bias=False, need_dx=need_dx)
 
 
@@ -106,7 +119,7 @@ def test_matrix_product_convolution_matches_reference(x_shape, k_hw, filters, st
     ((2, 7, 7, 2), (3, 3), (2, 2), "same"),     # overlapping windows with padding: the generic path
     ((2, 5, 5, 3), (2, 2), (2, 2), "same"),     # padded 2×2 windows: the generic path
 ])
-def test_max_pooling_matches_reference(x_shape, pool, strides, padding, dtype):
+def test_max_pooling_matches_reference(x_shape, pool, strides, padding, dtype, threads):
     rng = np.random.default_rng(sum(x_shape))
     x = np.maximum(rng.standard_normal(x_shape), 0.0).astype(dtype)  # ReLU-like: many tied zeros
     y, index = CPU.max_pool2d_forward(x, pool, strides, padding)

@@ -22,6 +22,9 @@ _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy", fastmat
 _fjit = njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 BLOCK = 8192  # values in a row block's accumulator (32 KiB in float32): it stays in the L1 cache
 MAX_CHANNELS = 3  # the direct kernels are used up to this many input channels
+# Waking the second thread costs ~70 µs here: smaller convolutions (in multiply-adds) run on one thread. A LeNet
+# first layer at batch 64 (7.5 M) ran 1.4 times faster on two.
+PARALLEL_MIN = 2**22
 
 
 def usable(channels, strides):
@@ -94,20 +97,26 @@ def _forward_sample(xs, wk, b, off, oh, ow, wp, acc, yb):
                     dst[j, o] = src[j]
 
 
-@_pjit
-def _forward(x, w, b, dh, dw, pt, pl, oh, ow, threads, y):
-    n, c = x.shape[0], x.shape[3]
+@_fjit
+def _forward_span(x, w, b, dh, dw, pt, pl, oh, ow, y, s0, s1):
+    """Samples ``s0..s1`` of the convolution, with this thread's own planar frame and accumulator."""
+    c = x.shape[3]
     kh, kw, o_n = w.shape[0], w.shape[1], w.shape[3]
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
-    rb = _rows(oh, o_n, wp)
     off = _offsets(kh, kw, c, dh, dw, hp * wp, wp)
     wk = w.reshape(kh * kw * c, o_n)
+    xs = np.empty((c, hp * wp), x.dtype)
+    acc = np.empty((o_n, _rows(oh, o_n, wp) * wp), x.dtype)
+    for s in range(s0, s1):
+        _planar(x[s], pt, pl, wp, xs)
+        _forward_sample(xs.reshape(-1), wk, b, off, oh, ow, wp, acc, y[s])
+
+
+@_pjit
+def _forward_par(x, w, b, dh, dw, pt, pl, oh, ow, y, threads):
+    n = x.shape[0]
     for t in prange(threads):
-        xs = np.empty((c, hp * wp), x.dtype)
-        acc = np.empty((o_n, rb * wp), x.dtype)
-        for s in range((t * n) // threads, ((t + 1) * n) // threads):
-            _planar(x[s], pt, pl, wp, xs)
-            _forward_sample(xs.reshape(-1), wk, b, off, oh, ow, wp, acc, y[s])
+        _forward_span(x, w, b, dh, dw, pt, pl, oh, ow, y, (t * n) // threads, ((t + 1) * n) // threads)
 
 
 @_fjit
@@ -193,51 +202,68 @@ def _crop(dxs, pt, pl, wp, dxb):
                 dxb[r, col, ch] = dxs[ch, base + col]
 
 
-@_pjit
-def _backward(x, w, dy, dh, dw, pt, pl, threads, need_dx, dx, dwp, dbp):
-    n, c = x.shape[0], x.shape[3]
+@_fjit
+def _backward_span(x, w, dy, dh, dw, pt, pl, need_dx, dx, dwt, dbt, s0, s1):
+    """Samples ``s0..s1`` of the gradients: ``dx`` written, ``dwt`` ``(kh·kw·C, out)`` and ``dbt`` set to their
+    weight and bias gradient sums."""
+    c = x.shape[3]
     kh, kw, o_n = w.shape[0], w.shape[1], w.shape[3]
     oh, ow = dy.shape[1], dy.shape[2]
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
-    rb = _rows(oh, o_n, wp)
     off = _offsets(kh, kw, c, dh, dw, hp * wp, wp)
     wk = w.reshape(kh * kw * c, o_n)
+    xs = np.empty((c, hp * wp), x.dtype)
+    dxs = np.empty((c, hp * wp), x.dtype)
+    dys = np.empty((o_n, _rows(oh, o_n, wp) * wp), x.dtype)
+    dwt[:] = 0.0
+    dbt[:] = 0.0
+    for s in range(s0, s1):
+        _planar(x[s], pt, pl, wp, xs)
+        if need_dx:
+            dxs[:] = 0.0
+        _backward_sample(xs.reshape(-1), wk, dy[s], off, wp, need_dx, dys, dxs.reshape(-1), dwt, dbt)
+        if need_dx:
+            _crop(dxs, pt, pl, wp, dx[s])
+
+
+@_pjit
+def _backward_par(x, w, dy, dh, dw, pt, pl, need_dx, dx, dwp, dbp):
+    n, threads = x.shape[0], dwp.shape[0]
     for t in prange(threads):
-        xs = np.empty((c, hp * wp), x.dtype)
-        dxs = np.empty((c, hp * wp), x.dtype)
-        dys = np.empty((o_n, rb * wp), x.dtype)
-        dwp[t] = 0.0
-        dbp[t] = 0.0
-        for s in range((t * n) // threads, ((t + 1) * n) // threads):
-            _planar(x[s], pt, pl, wp, xs)
-            if need_dx:
-                dxs[:] = 0.0
-            _backward_sample(xs.reshape(-1), wk, dy[s], off, wp, need_dx, dys, dxs.reshape(-1),
-                             dwp[t].reshape(kh * kw * c, o_n), dbp[t])
-            if need_dx:
-                _crop(dxs, pt, pl, wp, dx[s])
+        _backward_span(x, w, dy, dh, dw, pt, pl, need_dx, dx, dwp[t], dbp[t], (t * n) // threads,
+                       ((t + 1) * n) // threads)
 
 
-def _threads(n):
-    return max(1, min(n, numba.get_num_threads()))
+def _threads(x, w, out_hw):
+    """Threads worth waking for a convolution: one below ``PARALLEL_MIN`` multiply-adds."""
+    work = x.shape[0] * out_hw[0] * out_hw[1] * w.size
+    return 1 if work < PARALLEL_MIN else max(1, min(x.shape[0], numba.get_num_threads()))
 
 
 def forward(x, w, b, pads, out_hw, dilation, y):
     """Write the convolution of ``x`` (N, H, W, C) with the HWIO kernel ``w`` (plus ``b`` or nothing) into
     ``y`` (N, OH, OW, out); stride 1, ``pads`` and ``out_hw`` from :func:`core.kernels.reference.conv._geometry`."""
     bias = np.zeros(w.shape[3], x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
-    _forward(np.ascontiguousarray(x), np.ascontiguousarray(w), bias, dilation[0], dilation[1], pads[0][0],
-             pads[1][0], out_hw[0], out_hw[1], _threads(x.shape[0]), y)
+    args = (np.ascontiguousarray(x), np.ascontiguousarray(w), bias, dilation[0], dilation[1], pads[0][0],
+            pads[1][0], out_hw[0], out_hw[1], y)
+    threads = _threads(x, w, out_hw)
+    if threads == 1:
+        _forward_span(*args, 0, x.shape[0])
+    else:
+        _forward_par(*args, threads)
     return y
 
 
 def backward(x, w, dy, pads, dilation, dx):
     """``(dw, db)`` of :func:`forward`, and its input gradient written into ``dx`` unless ``dx`` is None."""
-    threads = _threads(x.shape[0])
-    dwp = np.empty((threads,) + w.shape, x.dtype)
+    threads = _threads(x, w, dy.shape[1:3])
+    dwp = np.empty((threads, w.shape[0] * w.shape[1] * w.shape[2], w.shape[3]), x.dtype)
     dbp = np.empty((threads, w.shape[3]), x.dtype)
     need_dx = dx is not None
-    target = dx if need_dx else np.empty((0, 1, 1, 1), x.dtype)
-    _backward(np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(dy), dilation[0],
-              dilation[1], pads[0][0], pads[1][0], threads, need_dx, target, dwp, dbp)
-    return dwp.sum(axis=0), dbp.sum(axis=0)
+    args = (np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(dy), dilation[0], dilation[1],
+            pads[0][0], pads[1][0], need_dx, dx if need_dx else np.empty((0, 1, 1, 1), x.dtype))
+    if threads == 1:
+        _backward_span(*args, dwp[0], dbp[0], 0, x.shape[0])
+    else:
+        _backward_par(*args, dwp, dbp)
+    return dwp.sum(axis=0).reshape(w.shape), dbp.sum(axis=0)
