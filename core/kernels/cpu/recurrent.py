@@ -5,8 +5,9 @@ Layout: the sequence is made time-major ``(T, N, F)`` once, so that every step's
 projection of all steps is ONE matrix product ``(T·N, F) @ kernel`` (bias added there); each step then makes one
 BLAS product with the recurrent kernel and one numba pass that applies the gate nonlinearities and updates the
 state (see :mod:`core.kernels.cpu._rnn_cells`). Backward mirrors it: one numba pass and one product per step,
-then the kernel, recurrent-kernel and input gradients as single products over all steps. Signatures follow
-:mod:`core.kernels.reference.recurrent`; the caches are this backend's own.
+then the kernel, recurrent-kernel and input gradients as single products over all steps. LSTM goes one step
+further (one product per step on ``[x_t, h_{t-1}]``, pooled work arrays): see :mod:`core.kernels.cpu._lstm`.
+Signatures follow :mod:`core.kernels.reference.recurrent`; the caches are this backend's own.
 """
 
 import numpy as np
