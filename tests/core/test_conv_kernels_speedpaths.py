@@ -129,3 +129,14 @@ def test_max_pooling_matches_reference(x_shape, pool, strides, padding, dtype, t
     dy = rng.standard_normal(y.shape).astype(dtype)
     np.testing.assert_allclose(CPU.max_pool2d_backward(dy, index, x.shape),
                                REF.max_pool2d_backward(dy, index_ref, x.shape), **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_slices_of_a_large_batch_shared_out_to_threads_match_reference(monkeypatch, dtype):
+    """Im2col matrices over the size limit are done in slices, several at once: forward and both gradients."""
+    from core.kernels.cpu import conv as cpu_conv
+    monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(cpu_conv, "SLICE_BYTES", 8_000)   # several slices per thread
+    x_shape = (13, 8, 7, 6)
+    assert len(cpu_conv._chunks(x_shape[0], (6, 5), (3, 3, 6, 4), 6, np.float64)) > 2
+    _check_conv2d(x_shape, (3, 3), 4, (1, 1), "valid", (1, 1), dtype)

@@ -19,7 +19,9 @@ the batch keep these matrices under 4 MB, where waking the second thread, ~70 µ
 import math
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -40,6 +42,7 @@ def _free_refcount() -> int:
 
 
 _FREE = _free_refcount()
+_slicers = [None]  # the thread pool of _each_slice, made on first use
 _pool: dict = {}
 _pool_lock = threading.Lock()
 _pool_held = [0]
@@ -209,6 +212,21 @@ def _chunks(n, out_hw, w_shape, channels, dtype):
     return [slice(s, min(s + size, n)) for s in range(0, n, size)]
 
 
+def _each_slice(fn, parts, channels):
+    """``[fn(part) for part in parts]``, the slices shared out to as many threads as numba uses (each takes the
+    next slice when done, so a core busy with something else simply does fewer). At inference batch 1,024 a
+    LeNet second layer took 8.8 ms instead of 14.7 ms. Inputs with few channels stay on this thread: their
+    transposed im2col is a numba parallel loop, which not every numba threading layer may enter from two threads.
+    """
+    threads = min(len(parts), numba.get_num_threads())
+    if threads < 2 or _few_channels(channels):
+        return [fn(part) for part in parts]
+    with _pool_lock:
+        if _slicers[0] is None or _slicers[0]._max_workers < threads:
+            _slicers[0] = ThreadPoolExecutor(threads, thread_name_prefix="conv-slices")
+    return list(_slicers[0].map(fn, parts))
+
+
 def _forward(x, w, b, strides, pads, out_hw, dilation):
     """``(y, columns)``: the convolution and the im2col matrix it multiplied (None when built in slices or
     computed directly)."""
@@ -218,8 +236,10 @@ def _forward(x, w, b, strides, pads, out_hw, dilation):
     parts = _chunks(x.shape[0], out_hw, w.shape, x.shape[3], x.dtype)
     if len(parts) > 1:
         y = _empty((x.shape[0],) + tuple(out_hw) + (w.shape[3],), x.dtype)
-        for part in parts:
+
+        def one(part):
             y[part] = _forward(x[part], w, b, strides, pads, out_hw, dilation)[0]
+        _each_slice(one, parts, x.shape[3])
         return y, None
     cols = _columns(x, w.shape[:2], strides, pads, out_hw, dilation)
     y = np.matmul(cols, w.reshape(-1, w.shape[3]), out=_empty((cols.shape[0], w.shape[3]), x.dtype))
@@ -232,8 +252,10 @@ def _input_grad(dy, w, x_shape, strides, pads, dilation):
     parts = _chunks(x_shape[0], dy.shape[1:3], w.shape, x_shape[3], dy.dtype)
     if len(parts) > 1:
         dx = _empty(x_shape, dy.dtype)
-        for part in parts:
+
+        def one(part):
             dx[part] = _input_grad(dy[part], w, dx[part].shape, strides, pads, dilation)
+        _each_slice(one, parts, x_shape[3])
         return dx
     dy2, w2 = np.ascontiguousarray(dy).reshape(-1, w.shape[3]), w.reshape(-1, w.shape[3])
     few = _few_channels(x_shape[3])
@@ -253,7 +275,8 @@ def _input_grad(dy, w, x_shape, strides, pads, dilation):
 def _weight_grad(x, dy, w_shape, strides, pads, dilation, cols=None):
     parts = _chunks(x.shape[0], dy.shape[1:3], w_shape, x.shape[3], x.dtype)
     if cols is None and len(parts) > 1:
-        return sum(_weight_grad(x[part], dy[part], w_shape, strides, pads, dilation) for part in parts)
+        return sum(_each_slice(lambda part: _weight_grad(x[part], dy[part], w_shape, strides, pads, dilation),
+                               parts, x.shape[3]))
     if cols is None:
         cols = _columns(x, w_shape[:2], strides, pads, dy.shape[1:3], dilation)
     return (cols.T @ np.ascontiguousarray(dy).reshape(-1, w_shape[3])).reshape(w_shape)
