@@ -79,6 +79,28 @@ def _taps_into(xs, wk, o, off, base, span, a):
 
 
 @_fjit
+def _taps_into_pair(xs, wk, o, off, base, span, a, b):
+    """:func:`_taps_into` for outputs ``o`` (into ``a``) and ``o + 1`` (into ``b``) at once: each input value
+    loaded serves both (the pass took 4.4 µs instead of 5.2 µs per LeNet sample)."""
+    k, taps = 0, off.shape[0]
+    while k + 4 <= taps:
+        s0, s1 = xs[base + off[k]:base + off[k] + span], xs[base + off[k + 1]:base + off[k + 1] + span]
+        s2, s3 = xs[base + off[k + 2]:base + off[k + 2] + span], xs[base + off[k + 3]:base + off[k + 3] + span]
+        u0, u1, u2, u3 = wk[k, o], wk[k + 1, o], wk[k + 2, o], wk[k + 3, o]
+        v0, v1, v2, v3 = wk[k, o + 1], wk[k + 1, o + 1], wk[k + 2, o + 1], wk[k + 3, o + 1]
+        for m in range(span):
+            x0, x1, x2, x3 = s0[m], s1[m], s2[m], s3[m]
+            a[m] += u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3
+            b[m] += v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3
+        k += 4
+    for k in range(k, taps):
+        src, u0, v0 = xs[base + off[k]:base + off[k] + span], wk[k, o], wk[k, o + 1]
+        for m in range(span):
+            a[m] += u0 * src[m]
+            b[m] += v0 * src[m]
+
+
+@_fjit
 def _forward_sample(xs, wk, b, off, oh, ow, wp, acc, yb):
     o_n = wk.shape[1]
     rb = acc.shape[1] // wp
@@ -86,9 +108,11 @@ def _forward_sample(xs, wk, b, off, oh, ow, wp, acc, yb):
         i1 = min(oh, i0 + rb)
         span = (i1 - i0 - 1) * wp + ow
         for o in range(o_n):
-            a = acc[o, :span]
-            a[:] = b[o]
-            _taps_into(xs, wk, o, off, i0 * wp, span, a)
+            acc[o, :span] = b[o]
+        for o in range(0, o_n - 1, 2):
+            _taps_into_pair(xs, wk, o, off, i0 * wp, span, acc[o, :span], acc[o + 1, :span])
+        if o_n % 2:
+            _taps_into(xs, wk, o_n - 1, off, i0 * wp, span, acc[o_n - 1, :span])
         for i in range(i1 - i0):
             dst = yb[i0 + i]
             for o in range(o_n):
@@ -162,6 +186,45 @@ def _weight_dots(src, dys, span, dwk):
 
 
 @_fjit
+def _weight_dots_pair(sa, sb, dys, span, da, db):
+    """:func:`_weight_dots` for two taps at once (inputs ``sa``, ``sb``; sums into ``da``, ``db``): each output
+    gradient loaded serves both (4.2 µs instead of 4.9 µs per LeNet sample)."""
+    o, o_n = 0, dys.shape[0]
+    zero = sa.dtype.type(0)
+    while o + 4 <= o_n:
+        g0, g1, g2, g3 = dys[o, :span], dys[o + 1, :span], dys[o + 2, :span], dys[o + 3, :span]
+        a0, a1, a2, a3 = zero, zero, zero, zero
+        b0, b1, b2, b3 = zero, zero, zero, zero
+        for m in range(span):
+            u, v = sa[m], sb[m]
+            h0, h1, h2, h3 = g0[m], g1[m], g2[m], g3[m]
+            a0 += u * h0
+            a1 += u * h1
+            a2 += u * h2
+            a3 += u * h3
+            b0 += v * h0
+            b1 += v * h1
+            b2 += v * h2
+            b3 += v * h3
+        da[o] += a0
+        da[o + 1] += a1
+        da[o + 2] += a2
+        da[o + 3] += a3
+        db[o] += b0
+        db[o + 1] += b1
+        db[o + 2] += b2
+        db[o + 3] += b3
+        o += 4
+    for o in range(o, o_n):
+        g0, a0, b0 = dys[o, :span], zero, zero
+        for m in range(span):
+            a0 += sa[m] * g0[m]
+            b0 += sb[m] * g0[m]
+        da[o] += a0
+        db[o] += b0
+
+
+@_fjit
 def _input_taps(wk, dys, span, k, dst):
     """``dst[m] += Σ_o wk[k, o] · dys[o, m]``: tap ``k``'s share of the input gradient, four outputs a pass."""
     o, o_n = 0, dys.shape[0]
@@ -185,10 +248,16 @@ def _backward_sample(xs, wk, dyb, off, wp, need_dx, dys, dxs, dwk, dbt):
         i1 = min(oh, i0 + rb)
         span = (i1 - i0 - 1) * wp + ow
         _gather_dy(dyb, i0, i1, wp, dys, dbt)
-        for k in range(off.shape[0]):
-            at = i0 * wp + off[k]
-            _weight_dots(xs[at:at + span], dys, span, dwk[k])
-            if need_dx:
+        base, taps = i0 * wp, off.shape[0]
+        for k in range(0, taps - 1, 2):
+            at, bt = base + off[k], base + off[k + 1]
+            _weight_dots_pair(xs[at:at + span], xs[bt:bt + span], dys, span, dwk[k], dwk[k + 1])
+        if taps % 2:
+            at = base + off[taps - 1]
+            _weight_dots(xs[at:at + span], dys, span, dwk[taps - 1])
+        if need_dx:
+            for k in range(taps):
+                at = base + off[k]
                 _input_taps(wk, dys, span, k, dxs[at:at + span])
 
 
