@@ -177,9 +177,20 @@ class Network:
         """Outputs for a whole data set, in inference mode, ``batch_size`` samples at a time."""
         xs = self.check_inputs(inputs, lazy_ok=True)
         step = max(1, int(batch_size))
+        chain = self.dense_chain()
+        if chain is not None:
+            with self.compute_scope(chain.large_products(step)):
+                return [chain.predict(xs[0], step)]
         with self.compute_scope():
             parts = [self.forward([a[s:s + step] for a in xs]) for s in range(0, len(xs[0]), step)]
         return [np.concatenate([p[k] for p in parts]) for k in range(len(self.output_ids))]
+
+    def dense_chain(self):
+        """The fused forward of a plain Dense chain on the CPU (:class:`core.fused.DenseChain`), or None."""
+        if not hasattr(self, "_chain"):
+            from core.fused import DenseChain  # imports this module
+            self._chain = DenseChain.of(self)
+        return self._chain
 
     def logits(self, output_index: int) -> np.ndarray:
         """The pre-activation of output layer ``output_index`` in the last training forward pass."""

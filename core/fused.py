@@ -31,7 +31,7 @@ LARGE_PRODUCTS = 8_000_000
 class DenseChain:
     """Forward, loss and backward of a Dense chain in reused buffers; build it with :meth:`of`."""
 
-    def __init__(self, network: Network, loss: Loss) -> None:
+    def __init__(self, network: Network, loss: Loss | None = None) -> None:
         from core.kernels.cpu import _dense_chain, activations as cpu_activations
         self._kernels, self._softmax_rows = _dense_chain, cpu_activations._softmax_rows
         self.network, self.loss = network, loss
@@ -44,13 +44,15 @@ class DenseChain:
                                 activations.code(network.layers[layer_id].activation_name()),
                                 g[0], g[1] if has_bias else empty))
         out = self.layers[-1][3]
-        self.fused_loss = loss.fused_activation is not None and activations.code(loss.fused_activation) == out
+        self.fused_loss = (loss is not None and loss.fused_activation is not None
+                           and activations.code(loss.fused_activation) == out)
         self.regularised = any(s.regularizer for specs in network.specs.values() for s in specs)
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]] = {}
 
     @classmethod
-    def of(cls, network: Network, loss: Loss) -> "DenseChain | None":
-        """The fused step for ``network`` and ``loss``, or None when the network is not a plain Dense chain."""
+    def of(cls, network: Network, loss: Loss | None = None) -> "DenseChain | None":
+        """The fused step for ``network`` and ``loss`` (None: for predictions only), or None when the network is
+        not a plain Dense chain."""
         from core.kernels.cpu._dense_chain import FROM_OUTPUT
         if network.backend != "cpu" or len(network.input_ids) != 1 or len(network.output_ids) != 1:
             return None
@@ -95,6 +97,18 @@ class DenseChain:
                 self._backward(x, outs, grads, dz)
             value += self.network.regularization(add_gradients=True) if self.regularised else 0.0
             return value, outs[-1].copy()
+
+    def predict(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        """The network's output for every row of ``x``, ``batch_size`` rows at a time (inference mode)."""
+        dtype = self.network.dtype
+        result = np.empty((len(x), self.layers[-1][0].shape[1]), dtype)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, len(x), batch_size):
+                rows = np.ascontiguousarray(x[start:start + batch_size], dtype=dtype)
+                outs, _, logits = self._buffers_for(len(rows))
+                self._forward(rows, outs, logits)
+                result[start:start + len(rows)] = outs[-1]
+        return result
 
     def _forward(self, x, outs, logits) -> None:
         k = self._kernels

@@ -103,3 +103,11 @@ def other_networks():
 def test_networks_outside_the_chain_train_through_the_general_engine(name, graph, backend):
     from core.losses import get
     assert DenseChain.of(build(graph, backend=backend), get("mse")) is None
+
+
+@pytest.mark.parametrize("case", CASES[:3], ids=[c[3] for c in CASES[:3]])
+def test_predict_through_the_chain_equals_the_general_forward(case):
+    net = trainer(*case, np.float64, True).network
+    x = np.random.default_rng(5).standard_normal((23, 6))
+    assert net.dense_chain() is not None
+    np.testing.assert_allclose(net.predict([x], batch_size=5)[0], net.forward([x])[0], rtol=1e-12)
