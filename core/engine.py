@@ -87,6 +87,7 @@ class Network:
         self.ctx = Context(k=k, rng=np.random.default_rng(None if seed is None else seed + 1))
         self.backend = backend
         self._caches: dict[str, Any] = {}
+        self._trainable: list[tuple[Any, Any]] | None = None
         self._outputs: dict[str, np.ndarray] = {}
 
     # -- running -------------------------------------------------------------------------------------------
@@ -224,8 +225,12 @@ class Network:
 
     # -- weights -------------------------------------------------------------------------------------------
     def trainable(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(weight, gradient)`` pairs of every trainable weight, in Keras's order."""
-        return [(w, g) for i in self.order for w, g in zip(self.weights[i], self.grads[i]) if g is not None]
+        """``(weight, gradient)`` pairs of every trainable weight, in Keras's order (the arrays never change: the
+        list is made once)."""
+        if self._trainable is None:
+            self._trainable = [(w, g) for i in self.order for w, g in zip(self.weights[i], self.grads[i])
+                               if g is not None]
+        return self._trainable
 
     def weight_names(self) -> list[str]:
         return [f"{self.layers[i].name}/{s.name}" for i in self.order for s in self.specs[i]]

@@ -192,6 +192,8 @@ class Optimizer:
         raise NotImplementedError
 
     def _clipped(self, k: Any, grads: list[np.ndarray]) -> list[np.ndarray]:
+        if self.clipvalue is None and self.clipnorm is None and self.global_clipnorm is None:
+            return grads
         if self.clipvalue is not None:
             grads = [k.clip_values(g, -self.clipvalue, self.clipvalue) for g in grads]
         if self.clipnorm is not None:

@@ -8,6 +8,7 @@ batch; the update of that batch is not applied, so the weights are those before 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -175,7 +176,7 @@ class Trainer:
             outputs = [output]
         else:
             loss, outputs = self.compute_loss(xs, ys, training=True)
-        if np.isfinite(loss):
+        if math.isfinite(loss):
             self.optimizer.apply(self.network.ctx.k, self.network.trainable(), self.network.flat_trainable)
         return loss, outputs
 
@@ -236,6 +237,7 @@ class Trainer:
         named = self._metric_names(metric_sets)
         # one batch of the whole set (batch gradient descent): order does not matter, slices are views
         order = self.rng.permutation(n) if shuffle and batches > 1 else None
+        listeners = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
         done = 0
         for b in range(batches):
             if not self._wait_turn():
@@ -243,7 +245,7 @@ class Trainer:
             bx, by = _batch(xs, ys, order, b * batch_size, min(n, (b + 1) * batch_size))
             lr = self.optimizer.current_learning_rate()
             loss, outputs = self.train_batch(bx, by, checked=True)
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 raise TrainingError(
                     f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "
                     f"batch {b + 1}: training stopped before applying that batch. Lower the learning "
@@ -253,10 +255,11 @@ class Trainer:
             self._seen += size
             loss_sum += loss * size
             batch_metrics = {name: m.update(out, t) for (name, m), out, t in
-                             zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets))}
-            record = BatchEnd(epoch, b, batches, loss, batch_metrics, lr, self._seen)
-            for cb in callbacks:
-                cb.on_batch_end(record)
+                             zip(named, _repeat(outputs, metric_sets), _repeat(by, metric_sets))} if named else {}
+            if listeners:  # a record per batch only for callbacks that read it
+                record = BatchEnd(epoch, b, batches, loss, batch_metrics, lr, self._seen)
+                for cb in listeners:
+                    cb.on_batch_end(record)
         logs = {"loss": loss_sum / done, **{name: m.result() for name, m in named}} if done else {}
         return done, logs
 
