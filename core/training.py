@@ -151,7 +151,8 @@ class Trainer:
 
     def _compute_loss(self, xs, ys, training):
         net = self.network
-        outputs = net.forward(xs, training=training)
+        chain = None if training else net.dense_chain()
+        outputs = [chain.predict(xs[0], len(xs[0]))] if chain is not None else net.forward(xs, training=training)
         total, grads, logits_flags = 0.0, [], []
         for k, (loss, out, y) in enumerate(zip(self.losses, outputs, ys)):
             fused = training and loss.fused_activation is not None and net.output_activation(k) == loss.fused_activation
