@@ -75,8 +75,10 @@ def test_direct_small_channel_convolution_matches_reference(x_shape, k_hw, filte
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_direct_convolution_in_row_blocks(dtype, threads):
     """Wide rows and many filters: the accumulator holds two output rows at a time (blocks of 2, 2, 1)."""
-    wide = _conv_direct.BLOCK // (8 * 2) - 4
-    assert _conv_direct.BLOCK // (8 * (wide + 4)) == 2
+    wide = 396
+    for shape, k_hw, padding in (((1, 5, wide, 1), (5, 5), "same"), ((2, 7, wide, 2), (3, 5), "valid")):
+        out_hw = (shape[1] - (k_hw[0] - 1) * (padding == "valid"), wide - (k_hw[1] - 1) * (padding == "valid"))
+        assert _conv_direct._frame(k_hw + (shape[3], 8), out_hw, (1, 1))[3] == 2
     _check_conv2d((1, 5, wide, 1), (5, 5), 8, (1, 1), "same", (1, 1), dtype)
     _check_conv2d((2, 7, wide, 2), (3, 5), 8, (1, 1), "valid", (1, 1), dtype)
 
@@ -140,3 +142,18 @@ def test_slices_of_a_large_batch_shared_out_to_threads_match_reference(monkeypat
     x_shape = (13, 8, 7, 6)
     assert len(cpu_conv._chunks(x_shape[0], (6, 5), (3, 3, 6, 4), 6, np.float64)) > 2
     _check_conv2d(x_shape, (3, 3), 4, (1, 1), "valid", (1, 1), dtype)
+
+
+def test_slices_shared_out_to_threads_give_ordered_results_errors_and_nested_calls():
+    from core.kernels.cpu import _conv_threads
+    assert _conv_threads.each(lambda i: i * i, range(50)) == [i * i for i in range(50)]
+    assert _conv_threads.spans(7, 3) == [(0, 2), (2, 4), (4, 7)]
+    nested = _conv_threads.each(lambda i: sum(_conv_threads.each(lambda j: i * j, range(4))), range(6))
+    assert nested == [6 * i for i in range(6)]
+
+    def fail(i):
+        if i == 3:
+            raise ValueError("slice 3")
+        return i
+    with pytest.raises(ValueError, match="slice 3"):
+        _conv_threads.each(fail, range(8))

@@ -5,26 +5,29 @@ With one to three input channels, im2col + a matrix product is badly shaped: the
 planar frame ``(C, Hp·Wp)``; in that frame the output pixel ``(i, j)`` sits at flat index ``m = i·Wp + j`` and
 kernel tap ``(p, q)`` reads index ``m + p·dh·Wp + q·dw``. So every (tap, in, out) triple is one long contiguous
 multiply-add over ``m`` (which vectorises), at the price of computing ``(kw-1)·dw`` discarded columns per row.
-Rows are processed in blocks whose accumulators stay in the L1 cache. Each thread takes a contiguous slice of
-the batch and keeps its own weight-gradient partial sums, added up at the end.
+Rows are processed in blocks whose accumulators stay in the L1 cache. Large batches are cut into slices shared
+out to threads (:mod:`core.kernels.cpu._conv_threads`); each slice keeps its own weight-gradient partial sums,
+added up at the end.
 """
 
-import numba
-import numpy as np
-from numba import njit, prange
+import functools
 
+import numpy as np
+from numba import njit
+
+from core.kernels.cpu import _conv_threads as _threads
 from core.kernels.cpu._jit import jit
 
 # reassoc lets the weight-gradient dot products vectorise; contract allows fused multiply-adds. No assumption
 # about NaN or infinities is made, so a diverging network still shows NaN.
 _FAST = {"reassoc", "contract"}
-_pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 _fjit = njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 BLOCK = 8192  # values in a row block's accumulator (32 KiB in float32): it stays in the L1 cache
 MAX_CHANNELS = 3  # the direct kernels are used up to this many input channels
-# Waking the second thread costs ~70 µs here: smaller convolutions (in multiply-adds) run on one thread. A LeNet
-# first layer at batch 64 (7.5 M) ran 1.4 times faster on two.
-PARALLEL_MIN = 2**22
+# Smaller convolutions (in multiply-adds) run on the calling thread. A LeNet first layer at batch 64 (7.5 M,
+# ~0.4 ms) was 1.4 times faster on two threads while the other core was free, but 4% slower in a whole training
+# step while other programs kept that core busy; from 16.7 M (batch 143 there) slices are shared out.
+PARALLEL_MIN = 2**24
 
 
 def usable(channels, strides):
@@ -44,44 +47,11 @@ def _planar(xb, pt, pl, wp, xs):
                 xs[ch, base + col] = xb[r, col, ch]
 
 
-@jit
-def _rows(oh, o_n, wp):
-    """Output rows per block: as many as keep ``o_n`` accumulators of ``rows·Wp`` values under BLOCK."""
-    return max(1, min(oh, BLOCK // max(o_n * wp, 1)))
-
-
-@jit
-def _offsets(kh, kw, c, dh, dw, plane, wp):
-    """Flat offset of every tap ``k = (p·kw + q)·C + ch`` (HWIO order) in the planar frame."""
-    off = np.empty(kh * kw * c, np.int64)
-    for p in range(kh):
-        for q in range(kw):
-            for ch in range(c):
-                off[(p * kw + q) * c + ch] = ch * plane + p * dh * wp + q * dw
-    return off
-
-
 @_fjit
-def _taps_into(xs, wk, o, off, base, span, a):
-    """``a[m] += Σ_k wk[k, o] · xs[base + off[k] + m]``, four taps per pass over ``a`` (fewer loads)."""
-    k, taps = 0, off.shape[0]
-    while k + 4 <= taps:
-        w0, w1, w2, w3 = wk[k, o], wk[k + 1, o], wk[k + 2, o], wk[k + 3, o]
-        s0, s1 = xs[base + off[k]:base + off[k] + span], xs[base + off[k + 1]:base + off[k + 1] + span]
-        s2, s3 = xs[base + off[k + 2]:base + off[k + 2] + span], xs[base + off[k + 3]:base + off[k + 3] + span]
-        for m in range(span):
-            a[m] += w0 * s0[m] + w1 * s1[m] + w2 * s2[m] + w3 * s3[m]
-        k += 4
-    for k in range(k, taps):
-        wv, src = wk[k, o], xs[base + off[k]:base + off[k] + span]
-        for m in range(span):
-            a[m] += wv * src[m]
-
-
-@_fjit
-def _taps_into_pair(xs, wk, o, off, base, span, a, b):
-    """:func:`_taps_into` for outputs ``o`` (into ``a``) and ``o + 1`` (into ``b``) at once: each input value
-    loaded serves both (the pass took 4.4 µs instead of 5.2 µs per LeNet sample)."""
+def _taps(xs, wk, o, off, base, span, a, b):
+    """``a[m] += Σ_k wk[k, o] · xs[base + off[k] + m]`` and the same for output ``o + 1`` into ``b``: four taps
+    and two outputs per pass, so that each value loaded serves several multiply-adds (a LeNet sample: 7.0 µs with
+    one output and 5.3 µs with two)."""
     k, taps = 0, off.shape[0]
     while k + 4 <= taps:
         s0, s1 = xs[base + off[k]:base + off[k] + span], xs[base + off[k + 1]:base + off[k + 1] + span]
@@ -101,54 +71,36 @@ def _taps_into_pair(xs, wk, o, off, base, span, a, b):
 
 
 @_fjit
-def _forward_sample(xs, wk, b, off, oh, ow, wp, acc, yb):
-    o_n = wk.shape[1]
-    rb = acc.shape[1] // wp
-    for i0 in range(0, oh, rb):
-        i1 = min(oh, i0 + rb)
-        span = (i1 - i0 - 1) * wp + ow
-        for o in range(o_n):
-            acc[o, :span] = b[o]
-        for o in range(0, o_n - 1, 2):
-            _taps_into_pair(xs, wk, o, off, i0 * wp, span, acc[o, :span], acc[o + 1, :span])
-        if o_n % 2:
-            _taps_into(xs, wk, o_n - 1, off, i0 * wp, span, acc[o_n - 1, :span])
-        for i in range(i1 - i0):
-            dst = yb[i0 + i]
-            for o in range(o_n):
-                src = acc[o, i * wp:i * wp + ow]
-                for j in range(ow):
-                    dst[j, o] = src[j]
-
-
-@_fjit
-def _forward_span(x, w, b, dh, dw, pt, pl, oh, ow, y, s0, s1):
-    """Samples ``s0..s1`` of the convolution, with this thread's own planar frame and accumulator."""
-    c = x.shape[3]
-    kh, kw, o_n = w.shape[0], w.shape[1], w.shape[3]
-    hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
-    off = _offsets(kh, kw, c, dh, dw, hp * wp, wp)
-    wk = w.reshape(kh * kw * c, o_n)
-    xs = np.empty((c, hp * wp), x.dtype)
-    acc = np.empty((o_n, _rows(oh, o_n, wp) * wp), x.dtype)
+def _forward_span(x, wk, b, off, pt, pl, hp, wp, rb, y, s0, s1):
+    """Samples ``s0..s1`` of the convolution into ``y``; ``wk`` has an even number of output columns (a zero one
+    added when needed), each pair accumulated together."""
+    oh, ow, o_n = y.shape[1], y.shape[2], y.shape[3]
+    xs = np.empty((x.shape[3], hp * wp), x.dtype)
+    acc = np.zeros((wk.shape[1], rb * wp), x.dtype)
+    flat = xs.reshape(-1)
     for s in range(s0, s1):
         _planar(x[s], pt, pl, wp, xs)
-        _forward_sample(xs.reshape(-1), wk, b, off, oh, ow, wp, acc, y[s])
-
-
-@_pjit
-def _forward_par(x, w, b, dh, dw, pt, pl, oh, ow, y, threads):
-    n = x.shape[0]
-    for t in prange(threads):
-        _forward_span(x, w, b, dh, dw, pt, pl, oh, ow, y, (t * n) // threads, ((t + 1) * n) // threads)
+        for i0 in range(0, oh, rb):
+            rows = min(oh - i0, rb)
+            span = (rows - 1) * wp + ow
+            for o in range(o_n):
+                acc[o, :span] = b[o]
+            for o in range(0, wk.shape[1], 2):
+                _taps(flat, wk, o, off, i0 * wp, span, acc[o, :span], acc[o + 1, :span])
+            for i in range(rows):
+                dst = y[s, i0 + i]
+                for o in range(o_n):
+                    src = acc[o, i * wp:i * wp + ow]
+                    for j in range(ow):
+                        dst[j, o] = src[j]
 
 
 @_fjit
-def _gather_dy(dyb, i0, i1, wp, dys, db):
-    """Row block ``[i0, i1)`` of ``dyb`` ``(OH, OW, O)`` into the planar frame ``dys`` (zeros past OW); adds
-    its sums to ``db``."""
+def _gather_dy(dyb, i0, rows, wp, dys, db):
+    """Rows ``i0..i0+rows`` of ``dyb`` ``(OH, OW, O)`` into the planar frame ``dys`` (zeros past OW); adds their
+    sums to ``db``."""
     ow, o_n = dyb.shape[1], dyb.shape[2]
-    for i in range(i1 - i0):
+    for i in range(rows):
         row = dyb[i0 + i]
         for o in range(o_n):
             dst = dys[o, i * wp:(i + 1) * wp]
@@ -156,45 +108,18 @@ def _gather_dy(dyb, i0, i1, wp, dys, db):
                 dst[j] = row[j, o]
             dst[ow:] = 0.0
     for o in range(o_n):
-        db[o] += dys[o, :(i1 - i0) * wp].sum()
+        db[o] += dys[o, :rows * wp].sum()
 
 
 @_fjit
-def _weight_dots(src, dys, span, dwk):
-    """``dwk[o] += Σ_m src[m] · dys[o, m]`` for every output ``o``, four outputs per pass over ``src``."""
-    o, o_n = 0, dys.shape[0]
-    zero = src.dtype.type(0)
-    while o + 4 <= o_n:
-        g0, g1, g2, g3 = dys[o, :span], dys[o + 1, :span], dys[o + 2, :span], dys[o + 3, :span]
-        t0, t1, t2, t3 = zero, zero, zero, zero
-        for m in range(span):
-            s = src[m]
-            t0 += s * g0[m]
-            t1 += s * g1[m]
-            t2 += s * g2[m]
-            t3 += s * g3[m]
-        dwk[o] += t0
-        dwk[o + 1] += t1
-        dwk[o + 2] += t2
-        dwk[o + 3] += t3
-        o += 4
-    for o in range(o, o_n):
-        g0, t0 = dys[o, :span], zero
-        for m in range(span):
-            t0 += src[m] * g0[m]
-        dwk[o] += t0
-
-
-@_fjit
-def _weight_dots_pair(sa, sb, dys, span, da, db):
-    """:func:`_weight_dots` for two taps at once (inputs ``sa``, ``sb``; sums into ``da``, ``db``): each output
-    gradient loaded serves both (4.2 µs instead of 4.9 µs per LeNet sample)."""
+def _weight_dots(sa, sb, dys, span, da, db):
+    """``da[o] += Σ_m sa[m] · dys[o, m]`` and the same for ``sb`` into ``db``, for every output ``o``: two taps
+    and four outputs per pass (a LeNet sample's weight gradient: 4.9 µs one tap at a time, 4.2 µs two)."""
     o, o_n = 0, dys.shape[0]
     zero = sa.dtype.type(0)
     while o + 4 <= o_n:
         g0, g1, g2, g3 = dys[o, :span], dys[o + 1, :span], dys[o + 2, :span], dys[o + 3, :span]
-        a0, a1, a2, a3 = zero, zero, zero, zero
-        b0, b1, b2, b3 = zero, zero, zero, zero
+        a0, a1, a2, a3, b0, b1, b2, b3 = zero, zero, zero, zero, zero, zero, zero, zero
         for m in range(span):
             u, v = sa[m], sb[m]
             h0, h1, h2, h3 = g0[m], g1[m], g2[m], g3[m]
@@ -206,14 +131,8 @@ def _weight_dots_pair(sa, sb, dys, span, da, db):
             b1 += v * h1
             b2 += v * h2
             b3 += v * h3
-        da[o] += a0
-        da[o + 1] += a1
-        da[o + 2] += a2
-        da[o + 3] += a3
-        db[o] += b0
-        db[o + 1] += b1
-        db[o + 2] += b2
-        db[o + 3] += b3
+        da[o], da[o + 1], da[o + 2], da[o + 3] = da[o] + a0, da[o + 1] + a1, da[o + 2] + a2, da[o + 3] + a3
+        db[o], db[o + 1], db[o + 2], db[o + 3] = db[o] + b0, db[o + 1] + b1, db[o + 2] + b2, db[o + 3] + b3
         o += 4
     for o in range(o, o_n):
         g0, a0, b0 = dys[o, :span], zero, zero
@@ -241,98 +160,75 @@ def _input_taps(wk, dys, span, k, dst):
 
 
 @_fjit
-def _backward_sample(xs, wk, dyb, off, wp, need_dx, dys, dxs, dwk, dbt):
-    oh, ow = dyb.shape[0], dyb.shape[1]
-    rb = dys.shape[1] // wp
-    for i0 in range(0, oh, rb):
-        i1 = min(oh, i0 + rb)
-        span = (i1 - i0 - 1) * wp + ow
-        _gather_dy(dyb, i0, i1, wp, dys, dbt)
-        base, taps = i0 * wp, off.shape[0]
-        for k in range(0, taps - 1, 2):
-            at, bt = base + off[k], base + off[k + 1]
-            _weight_dots_pair(xs[at:at + span], xs[bt:bt + span], dys, span, dwk[k], dwk[k + 1])
-        if taps % 2:
-            at = base + off[taps - 1]
-            _weight_dots(xs[at:at + span], dys, span, dwk[taps - 1])
-        if need_dx:
-            for k in range(taps):
-                at = base + off[k]
-                _input_taps(wk, dys, span, k, dxs[at:at + span])
-
-
-@jit
-def _crop(dxs, pt, pl, wp, dxb):
-    h, w, c = dxb.shape
-    for r in range(h):
-        base = (r + pt) * wp + pl
-        for col in range(w):
-            for ch in range(c):
-                dxb[r, col, ch] = dxs[ch, base + col]
-
-
-@_fjit
-def _backward_span(x, w, dy, dh, dw, pt, pl, need_dx, dx, dwt, dbt, s0, s1):
-    """Samples ``s0..s1`` of the gradients: ``dx`` written, ``dwt`` ``(kh·kw·C, out)`` and ``dbt`` set to their
-    weight and bias gradient sums."""
-    c = x.shape[3]
-    kh, kw, o_n = w.shape[0], w.shape[1], w.shape[3]
-    oh, ow = dy.shape[1], dy.shape[2]
-    hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
-    off = _offsets(kh, kw, c, dh, dw, hp * wp, wp)
-    wk = w.reshape(kh * kw * c, o_n)
-    xs = np.empty((c, hp * wp), x.dtype)
-    dxs = np.empty((c, hp * wp), x.dtype)
-    dys = np.empty((o_n, _rows(oh, o_n, wp) * wp), x.dtype)
+def _backward_span(x, wk, dy, off, pt, pl, hp, wp, rb, dx, dwt, dbt, s0, s1):
+    """Samples ``s0..s1`` of the gradients: ``dx`` written (unless it is empty), ``dwt`` ``(kh·kw·C + 1, out)``
+    and ``dbt`` set to the sums of the weight and bias gradients (``dwt``'s last row takes an odd tap's pair)."""
+    h, w, c = x.shape[1], x.shape[2], x.shape[3]
+    oh, ow, o_n = dy.shape[1], dy.shape[2], dy.shape[3]
+    taps, need_dx = off.shape[0], dx.shape[0] > 0
+    xs, dxs = np.empty((c, hp * wp), x.dtype), np.empty((c, hp * wp), x.dtype)
+    dys = np.empty((o_n, rb * wp), x.dtype)
+    flat, dflat = xs.reshape(-1), dxs.reshape(-1)
     dwt[:] = 0.0
     dbt[:] = 0.0
     for s in range(s0, s1):
         _planar(x[s], pt, pl, wp, xs)
-        if need_dx:
-            dxs[:] = 0.0
-        _backward_sample(xs.reshape(-1), wk, dy[s], off, wp, need_dx, dys, dxs.reshape(-1), dwt, dbt)
-        if need_dx:
-            _crop(dxs, pt, pl, wp, dx[s])
+        dxs[:] = 0.0
+        for i0 in range(0, oh, rb):
+            rows = min(oh - i0, rb)
+            span, base = (rows - 1) * wp + ow, i0 * wp
+            _gather_dy(dy[s], i0, rows, wp, dys, dbt)
+            for k in range(0, taps, 2):
+                at, bt = base + off[k], base + off[min(k + 1, taps - 1)]
+                _weight_dots(flat[at:at + span], flat[bt:bt + span], dys, span, dwt[k], dwt[k + 1])
+            for k in range(taps if need_dx else 0):
+                _input_taps(wk, dys, span, k, dflat[base + off[k]:base + off[k] + span])
+        for r in range(h if need_dx else 0):
+            for col in range(w):
+                for ch in range(c):
+                    dx[s, r, col, ch] = dxs[ch, (r + pt) * wp + pl + col]
 
 
-@_pjit
-def _backward_par(x, w, dy, dh, dw, pt, pl, need_dx, dx, dwp, dbp):
-    n, threads = x.shape[0], dwp.shape[0]
-    for t in prange(threads):
-        _backward_span(x, w, dy, dh, dw, pt, pl, need_dx, dx, dwp[t], dbp[t], (t * n) // threads,
-                       ((t + 1) * n) // threads)
-
-
-def _threads(x, w, out_hw):
-    """Threads worth waking for a convolution: one below ``PARALLEL_MIN`` multiply-adds."""
+def _pieces(x, w, out_hw):
+    """Slices of the batch to share out to threads: one (this thread) below ``PARALLEL_MIN`` multiply-adds."""
     work = x.shape[0] * out_hw[0] * out_hw[1] * w.size
-    return 1 if work < PARALLEL_MIN else max(1, min(x.shape[0], numba.get_num_threads()))
+    return 1 if work < PARALLEL_MIN else _threads.pieces(x.shape[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _frame(w_shape, out_hw, dilation):
+    """``(offsets, Hp, Wp, rows per block)``: the tap offsets ``(p·dh·Wp + q·dw + ch·Hp·Wp)`` in HWIO order, the
+    padded frame, and how many output rows keep the accumulators under BLOCK values (cached: ~25 µs to build)."""
+    kh, kw, c, o_n = w_shape
+    hp, wp = out_hw[0] + (kh - 1) * dilation[0], out_hw[1] + (kw - 1) * dilation[1]
+    p, q, ch = np.meshgrid(np.arange(kh), np.arange(kw), np.arange(c), indexing="ij")
+    off = (p * dilation[0] * wp + q * dilation[1] + ch * hp * wp).reshape(-1).astype(np.int64)
+    off.flags.writeable = False
+    return off, hp, wp, max(1, min(out_hw[0], BLOCK // max((o_n + 1) * wp, 1)))
 
 
 def forward(x, w, b, pads, out_hw, dilation, y):
     """Write the convolution of ``x`` (N, H, W, C) with the HWIO kernel ``w`` (plus ``b`` or nothing) into
     ``y`` (N, OH, OW, out); stride 1, ``pads`` and ``out_hw`` from :func:`core.kernels.reference.conv._geometry`."""
-    bias = np.zeros(w.shape[3], x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
-    args = (np.ascontiguousarray(x), np.ascontiguousarray(w), bias, dilation[0], dilation[1], pads[0][0],
-            pads[1][0], out_hw[0], out_hw[1], y)
-    threads = _threads(x, w, out_hw)
-    if threads == 1:
-        _forward_span(*args, 0, x.shape[0])
-    else:
-        _forward_par(*args, threads)
+    o_n = w.shape[3]
+    wk = np.zeros((w.shape[0] * w.shape[1] * w.shape[2], o_n + o_n % 2), x.dtype)
+    wk[:, :o_n] = w.reshape(-1, o_n)
+    bias = np.zeros(o_n, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
+    off, hp, wp, rb = _frame(w.shape, tuple(out_hw), tuple(dilation))
+    args = (np.ascontiguousarray(x), wk, bias, off, pads[0][0], pads[1][0], hp, wp, rb, y)
+    _threads.each(lambda span: _forward_span(*args, *span), _threads.spans(x.shape[0], _pieces(x, w, out_hw)))
     return y
 
 
 def backward(x, w, dy, pads, dilation, dx):
     """``(dw, db)`` of :func:`forward`, and its input gradient written into ``dx`` unless ``dx`` is None."""
-    threads = _threads(x, w, dy.shape[1:3])
-    dwp = np.empty((threads, w.shape[0] * w.shape[1] * w.shape[2], w.shape[3]), x.dtype)
-    dbp = np.empty((threads, w.shape[3]), x.dtype)
-    need_dx = dx is not None
-    args = (np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(dy), dilation[0], dilation[1],
-            pads[0][0], pads[1][0], need_dx, dx if need_dx else np.empty((0, 1, 1, 1), x.dtype))
-    if threads == 1:
-        _backward_span(*args, dwp[0], dbp[0], 0, x.shape[0])
-    else:
-        _backward_par(*args, dwp, dbp)
-    return dwp.sum(axis=0).reshape(w.shape), dbp.sum(axis=0)
+    spans = _threads.spans(x.shape[0], _pieces(x, w, dy.shape[1:3]))
+    taps = w.shape[0] * w.shape[1] * w.shape[2]
+    dwp = np.empty((len(spans), taps + 1, w.shape[3]), x.dtype)
+    dbp = np.empty((len(spans), w.shape[3]), x.dtype)
+    off, hp, wp, rb = _frame(w.shape, dy.shape[1:3], tuple(dilation))
+    args = (np.ascontiguousarray(x), np.ascontiguousarray(w.reshape(taps, w.shape[3]), x.dtype),
+            np.ascontiguousarray(dy), off, pads[0][0], pads[1][0], hp, wp, rb,
+            np.empty((0, 1, 1, 1), x.dtype) if dx is None else dx)
+    _threads.each(lambda i: _backward_span(*args, dwp[i], dbp[i], *spans[i]), range(len(spans)))
+    return dwp[:, :taps].sum(axis=0).reshape(w.shape), dbp.sum(axis=0)

@@ -19,13 +19,12 @@ the batch keep these matrices under 4 MB, where waking the second thread, ~70 µ
 import math
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from core.kernels.cpu import _conv_direct as _direct
+from core.kernels.cpu import _conv_threads as _threads
 from core.kernels.reference.conv import _geometry, _out_length, _pad_amounts, _transpose_pads
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -42,7 +41,6 @@ def _free_refcount() -> int:
 
 
 _FREE = _free_refcount()
-_slicers = [None]  # the thread pool of _each_slice, made on first use
 _pool: dict = {}
 _pool_lock = threading.Lock()
 _pool_held = [0]
@@ -213,18 +211,13 @@ def _chunks(n, out_hw, w_shape, channels, dtype):
 
 
 def _each_slice(fn, parts, channels):
-    """``[fn(part) for part in parts]``, the slices shared out to as many threads as numba uses (each takes the
-    next slice when done, so a core busy with something else simply does fewer). At inference batch 1,024 a
-    LeNet second layer took 8.8 ms instead of 14.7 ms. Inputs with few channels stay on this thread: their
-    transposed im2col is a numba parallel loop, which not every numba threading layer may enter from two threads.
-    """
-    threads = min(len(parts), numba.get_num_threads())
-    if threads < 2 or _few_channels(channels):
+    """``[fn(part) for part in parts]``, the slices shared out to threads (:mod:`core.kernels.cpu._conv_threads`).
+    At inference batch 1,024 a LeNet second layer took 8.8 ms instead of 14.7 ms. Inputs with few channels stay
+    on this thread: their transposed im2col is a numba parallel loop, which not every numba threading layer may
+    enter from two threads."""
+    if _few_channels(channels):
         return [fn(part) for part in parts]
-    with _pool_lock:
-        if _slicers[0] is None or _slicers[0]._max_workers < threads:
-            _slicers[0] = ThreadPoolExecutor(threads, thread_name_prefix="conv-slices")
-    return list(_slicers[0].map(fn, parts))
+    return _threads.each(fn, parts)
 
 
 def _forward(x, w, b, strides, pads, out_hw, dilation):

@@ -5,17 +5,17 @@ so that backward is one scatter pass; the common 2×2 / stride 2 windows without
 Average pooling divides by the number of real (unpadded) cells, as Keras does.
 """
 
-import numba
 import numpy as np
 from numba import njit, prange
 
+from core.kernels.cpu import _conv_threads as _threads
 from core.kernels.cpu._jit import jit
 from core.kernels.cpu.conv import _empty
 from core.kernels.reference.conv import _geometry
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-# Waking the second thread costs ~70 µs here (passive waiting): pooling a LeNet batch (0.3M values, ~100 µs) ran
-# as fast or faster on one thread, and 4 times faster for 0.1M values. Larger inputs are split over the threads.
+# Waking a second thread costs tens of µs: pooling a LeNet batch (0.3M values, ~100 µs) ran as fast or faster on
+# one thread, and 4 times faster for 0.1M values. Larger inputs are cut into slices shared out to threads.
 PARALLEL_MIN = 2**20
 
 
@@ -81,28 +81,12 @@ def _max_pool_2x2_span(x, y, index, b0, b1):
                     arg[ch] = a
 
 
-@_pjit
-def _max_unpool_par(dy, index, dx, threads):
-    n = dx.shape[0]
-    for t in prange(threads):
-        _max_unpool_span(dy, index, dx, (t * n) // threads, ((t + 1) * n) // threads)
-
-
-@_pjit
-def _max_pool_2x2_par(x, y, index, threads):
-    n = x.shape[0]
-    for t in prange(threads):
-        _max_pool_2x2_span(x, y, index, (t * n) // threads, ((t + 1) * n) // threads)
-
-
-def _over_samples(span, parallel, size, *args):
-    """Run a per-sample kernel on one thread when ``size`` is below ``PARALLEL_MIN``, else split over threads."""
+def _over_samples(span, size, *args):
+    """Run a per-sample kernel on this thread when ``size`` is below ``PARALLEL_MIN``, else in slices of the batch
+    shared out to threads."""
     n = args[0].shape[0]
-    threads = min(n, numba.get_num_threads())
-    if size < PARALLEL_MIN or threads < 2:
-        span(*args, 0, n)
-    else:
-        parallel(*args, threads)
+    parts = 1 if size < PARALLEL_MIN else _threads.pieces(n)
+    _threads.each(lambda part: span(*args, *part), _threads.spans(n, parts))
 
 
 @_pjit
@@ -169,7 +153,7 @@ def max_pool2d_forward(x, pool, strides, padding):
     y = _empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
     index = _empty(y.shape, np.int32)
     if _is_2x2(pool, strides, pads):
-        _over_samples(_max_pool_2x2_span, _max_pool_2x2_par, x.size, np.ascontiguousarray(x), y, index)
+        _over_samples(_max_pool_2x2_span, x.size, np.ascontiguousarray(x), y, index)
     else:
         _max_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y,
                   index)
@@ -179,7 +163,7 @@ def max_pool2d_forward(x, pool, strides, padding):
 def max_pool2d_backward(dy, index, x_shape):
     """Gradient of :func:`max_pool2d_forward`: ``dy`` goes to the winning cell of each window."""
     dx = _empty(x_shape, dy.dtype)
-    _over_samples(_max_unpool_span, _max_unpool_par, dx.size, np.ascontiguousarray(dy), index, dx)
+    _over_samples(_max_unpool_span, dx.size, np.ascontiguousarray(dy), index, dx)
     return dx
 
 
