@@ -12,8 +12,9 @@ in :mod:`core.kernels.reference.conv`. Training keeps each layer's im2col matrix
 
 ``_im2col`` runs on one thread: split over two, half of its matrix landed in the other core's cache and the
 product that reads it next took 1.8 times as long (745 µs instead of 420 µs on LeNet's second layer), while the
-copy itself was no faster. ``col2im`` on one thread made a LeNet training step about 1% faster too. (Slices of
-the batch keep these matrices under 4 MB, where waking the second thread, ~70 µs, does not pay.)
+copy itself was no faster. ``col2im`` on one thread made a LeNet training step about 1% faster too. Batches
+whose im2col matrix would pass ``CHUNK_BYTES`` are done in slices of ``SLICE_BYTES``, shared out to threads
+(``_each_slice``): that is where two threads pay, each slice staying in its own core's cache.
 """
 
 import math

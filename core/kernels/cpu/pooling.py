@@ -1,8 +1,10 @@
-"""Pooling kernels in numba, parallel over the batch.
+"""Pooling kernels in numba.
 
 Max pooling keeps the index ``row * W + col`` of each window's winner (int32: half the memory traffic of int64)
 so that backward is one scatter pass; the common 2×2 / stride 2 windows without padding have an unrolled forward.
-Average pooling divides by the number of real (unpadded) cells, as Keras does.
+These two run on the calling thread, or for large inputs in slices of the batch shared out to threads; the other
+pooling kernels are numba loops parallel over the batch. Average pooling divides by the number of real
+(unpadded) cells, as Keras does.
 """
 
 import numpy as np
