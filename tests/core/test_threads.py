@@ -1,0 +1,55 @@
+"""BLAS thread settings: OpenBLAS's threads sleep promptly when core loads first, and only large Dense-chain
+products get more than one BLAS thread."""
+
+import subprocess
+import sys
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+import core
+from core.bench import WORKLOADS, build_model
+
+
+def _startup_flag(first_import: str) -> str:
+    code = f"import {first_import}; import core._startup as s, os; " \
+           "print(s.BLAS_THREADS_SLEEP_PROMPTLY, os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True).stdout.strip()
+
+
+def test_openblas_threads_sleep_promptly_only_if_core_loads_before_numpy():
+    assert _startup_flag("core") == "True 4"
+    assert _startup_flag("numpy") == "False 4"  # set too late to count: BLAS stays on one thread
+
+
+def _blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_only_large_dense_chain_products_share_blas_threads(monkeypatch):
+    from core.kernels.cpu import threads
+    monkeypatch.setattr(threads, "BLAS_THREADS_SLEEP_PROMPTLY", True)
+    monkeypatch.setattr(threads, "_cores", lambda: 2)
+    seen = {}
+    for name in ("mlp-mnist", "mlp-digits"):
+        trainer = build_model(WORKLOADS[name])._get_trainer()
+        batch = WORKLOADS[name].batch
+        with trainer.network.compute_scope(trainer.fused.large_products(batch)):
+            seen[name] = _blas_threads()
+    assert set(seen["mlp-mnist"]) == {2} and set(seen["mlp-digits"]) == {1}
+    lenet = build_model(WORKLOADS["cnn-lenet"])._get_trainer()
+    assert lenet.fused is None  # convolutions: the general engine, BLAS on one thread
+    with lenet.network.compute_scope():
+        assert set(_blas_threads()) == {1}
+
+
+def test_fit_uses_the_chain_and_fills_the_gradients_the_health_view_reads():
+    model = core.Sequential([core.Dense(8, activation="relu", input_dim=4), core.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    model.fit(rng.standard_normal((40, 4)), rng.integers(0, 3, 40), epochs=1, batch_size=8, verbose=0)
+    trainer = model._get_trainer()
+    assert trainer.fused is not None
+    assert all(np.any(g != 0) for _, g in trainer.network.trainable())
