@@ -13,8 +13,6 @@ output layer may also use softmax), any loss, weight regularisers, float32 or fl
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from core import activations
