@@ -53,3 +53,13 @@ def test_fit_uses_the_chain_and_fills_the_gradients_the_health_view_reads():
     trainer = model._get_trainer()
     assert trainer.fused is not None
     assert all(np.any(g != 0) for _, g in trainer.network.trainable())
+
+
+def test_cpu_runs_flush_denormals_to_zero_and_restore_the_thread_afterwards():
+    from core.kernels.cpu._denormals import X86
+    net = build_model(WORKLOADS["mlp-digits"]).network
+    tiny = np.float32(1e-39)  # below float32's smallest normal number
+    with net.compute_scope():
+        inside = tiny * np.float32(1.0)
+    assert inside == (0.0 if X86 else tiny)
+    assert tiny * np.float32(1.0) == tiny  # the caller's settings are back

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
+from core.kernels.cpu._denormals import flush_denormals
+
 _lock = threading.Lock()
 _executor = [None]
 _local = threading.local()
@@ -53,7 +55,7 @@ def each(fn, items):
         return [fn(item) for item in items]
     with _lock:
         if _executor[0] is None or _executor[0]._max_workers < count - 1:
-            _executor[0] = ThreadPoolExecutor(count - 1, thread_name_prefix="conv-slices")
+            _executor[0] = ThreadPoolExecutor(count - 1, thread_name_prefix="conv-slices", initializer=flush_denormals)
         executor = _executor[0]
     work = _Work(fn, items)
     for _ in range(count - 1):

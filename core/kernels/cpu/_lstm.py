@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from core.kernels.cpu._denormals import flush_denormals
 from core.kernels.cpu import _lstm_cells as lc
 from core.kernels.cpu import _rnn_cells as rc
 
@@ -100,7 +101,7 @@ def _executor(workers):
     global _EXECUTOR, _EXECUTOR_PID
     with _EXECUTOR_LOCK:
         if _EXECUTOR is None or _EXECUTOR._max_workers < workers or _EXECUTOR_PID != os.getpid():
-            _EXECUTOR, _EXECUTOR_PID = ThreadPoolExecutor(workers, thread_name_prefix="lstm"), os.getpid()
+            _EXECUTOR, _EXECUTOR_PID = ThreadPoolExecutor(workers, thread_name_prefix="lstm", initializer=flush_denormals), os.getpid()
         return _EXECUTOR
 
 
