@@ -96,6 +96,7 @@ class Trainer:
         self.epochs_done = 0
         self.steps_per_epoch = 0
         self.model: Any = None  # the api.Model driving this trainer, if any (ModelCheckpoint saves it)
+        self._threads: Any = None
 
     # -- control from another thread -----------------------------------------------------------------------
     def pause(self) -> None:
@@ -198,8 +199,13 @@ class Trainer:
             cb.on_train_begin(self)
         self._seen = 0
         try:
-            with self.network.compute_scope(self.fused is not None and self.fused.large_products(batch_size)):
-                self._run_epochs(xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch)
+            large = self.fused is not None and self.fused.large_products(batch_size)
+            with self.network.compute_scope(large) as threads:
+                self._threads = threads  # told each step's time, if the backend chooses its threads from them
+                try:
+                    self._run_epochs(xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch)
+                finally:
+                    self._threads = None
             if self._stop:
                 history.stop_reason = "stopped by the user"
         except TrainingError as exc:
@@ -245,7 +251,10 @@ class Trainer:
                 break
             bx, by = _batch(xs, ys, order, b * batch_size, min(n, (b + 1) * batch_size))
             lr = self.optimizer.current_learning_rate()
+            started = time.perf_counter()
             loss, outputs = self.train_batch(bx, by, checked=True)
+            if self._threads is not None:
+                self._threads.step_done(time.perf_counter() - started)
             if not math.isfinite(loss):
                 raise TrainingError(
                     f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "

@@ -1,5 +1,5 @@
-"""BLAS thread settings: OpenBLAS's threads sleep promptly when core loads first, and only large Dense-chain
-products get more than one BLAS thread."""
+"""BLAS thread settings: OpenBLAS's threads stop spinning soon when core loads first, only large Dense-chain
+products may get more than one BLAS thread, and only while that measures faster."""
 
 import subprocess
 import sys
@@ -20,8 +20,8 @@ def _startup_flag(first_import: str) -> str:
 
 
 def test_openblas_threads_sleep_promptly_only_if_core_loads_before_numpy():
-    assert _startup_flag("core") == "True 4"
-    assert _startup_flag("numpy") == "False 4"  # set too late to count: BLAS stays on one thread
+    assert _startup_flag("core") == "True 20"
+    assert _startup_flag("numpy") == "False 20"  # set too late to count: BLAS stays on one thread
 
 
 def _blas_threads():
@@ -63,3 +63,29 @@ def test_cpu_runs_flush_denormals_to_zero_and_restore_the_thread_afterwards():
         inside = tiny * np.float32(1.0)
     assert inside == (0.0 if X86 else tiny)
     assert tiny * np.float32(1.0) == tiny  # the caller's settings are back
+
+
+class FakeController:
+    def __init__(self):
+        self.calls = []
+
+    def limit(self, limits, user_api):
+        self.calls.append(limits)
+
+
+def test_blas_threads_keep_the_faster_setting_and_try_the_other_again_later():
+    from core.kernels.cpu.threads import BlasThreads
+    controller = FakeController()
+    chooser = BlasThreads(controller, 2)
+    step_time = {2: 1.0, 1: 2.0}  # two threads twice as fast
+    for _ in range(1 + 2 * chooser.PROBE):  # the first step (loading kernels) does not count
+        chooser.step_done(step_time[chooser.threads])
+    assert chooser.threads == 2 and controller.calls == [1, 2]  # tried one thread, went back
+    step_time = {2: 3.0, 1: 2.0}  # now the other core is busy: one thread is faster
+    for _ in range(chooser.EVERY + 2 * chooser.PROBE):
+        chooser.step_done(step_time[chooser.threads])
+    assert chooser.threads == 1
+    calls = len(controller.calls)
+    for _ in range(chooser.EVERY + 2 * chooser.PROBE):  # tries two threads again once, and comes back
+        chooser.step_done(step_time[chooser.threads])
+    assert chooser.threads == 1 and controller.calls[calls:] == [2, 1]
