@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Callable
 
@@ -28,5 +29,16 @@ def run_in_background(work: Callable[[], None], done: Callable[[], None]) -> thr
             relay.finished.emit()
 
     thread = threading.Thread(target=run, daemon=True, name=getattr(work, "__name__", "background"))
+    collect_garbage_before_starting_a_thread()
     thread.start()
     return thread
+
+
+def collect_garbage_before_starting_a_thread() -> None:
+    """Collect reference cycles now, on the GUI thread, before a background thread starts allocating.
+
+    Python collects cycles in whichever thread allocates past a threshold. Closed windows waiting in cycles were
+    collected on the training thread (while numba compiled) and destroyed their widgets there, as the GUI thread
+    deleted others: each held what the other waited for (the interpreter lock, a Qt mutex) and both stopped.
+    """
+    gc.collect()

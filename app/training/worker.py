@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.worker_thread import collect_garbage_before_starting_a_thread
 from core.errors import NeuroCanvasError, TrainingError
 from core.training import BatchEnd, Callback, EpochEnd, Trainer
 
@@ -157,6 +158,7 @@ class TrainingWorker(QObject):
     def start(self) -> None:
         self.trainer.resume()  # clears a pause or a pending single step left by an earlier run
         self._thread = threading.Thread(target=self._run, name="neurocanvas-training", daemon=True)
+        collect_garbage_before_starting_a_thread()
         self._thread.start()
 
     def pause(self) -> None:
