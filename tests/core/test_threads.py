@@ -74,9 +74,9 @@ class FakeController:
 
 
 def test_blas_threads_keep_the_faster_setting_and_try_the_other_again_later():
-    from core.kernels.cpu.threads import BlasThreads
+    from core.kernels.cpu.threads import _BlasThreads
     controller = FakeController()
-    chooser = BlasThreads(controller, 2)
+    chooser = _BlasThreads(controller, 2)
     step_time = {2: 1.0, 1: 2.0}  # two threads twice as fast
     for _ in range(1 + 2 * chooser.PROBE):  # the first step (loading kernels) does not count
         chooser.step_done(step_time[chooser.threads])

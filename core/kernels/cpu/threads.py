@@ -6,7 +6,7 @@ was 5 to 25 times slower than one thread whenever the cores were busy with anyth
 parallel loops, other programs). Training and inference therefore run with BLAS on one thread, Numba's parallel
 loops keeping both cores. Networks made of large products only (a Dense chain of millions of multiply-adds per
 step, see core/fused.py) may use every core: their products are big enough to share, provided OpenBLAS's idle
-threads stop spinning soon (core/_startup.py), and as long as the run measures faster that way (BlasThreads).
+threads stop spinning soon (core/_startup.py), and as long as the run measures faster that way (_BlasThreads).
 """
 
 import os
@@ -25,16 +25,16 @@ _controller: ThreadpoolController | None = None
 def compute_scope(large_products: bool = False):
     """A context manager for a whole training or prediction run (entering it costs ~0.1 ms: not per batch);
     ``large_products`` lets BLAS use every core this process may run on, as long as that measures faster: the
-    context's value is then a :class:`BlasThreads` to tell how long each step took (else None)."""
+    context's value is then a :class:`_BlasThreads` to tell how long each step took (else None)."""
     global _controller
     if _controller is None:  # finding the libraries takes ~0.2 ms: once per process
         _controller = ThreadpoolController()
     many = _cores() if large_products and BLAS_THREADS_SLEEP_PROMPTLY else 1
     with _controller.limit(limits=many, user_api="blas"), flushed_to_zero():
-        yield BlasThreads(_controller, many) if many > 1 else None
+        yield _BlasThreads(_controller, many) if many > 1 else None
 
 
-class BlasThreads:
+class _BlasThreads:
     """Chooses between BLAS on every core and on one while a run goes, from the steps' own times.
 
     Two threads made mlp-mnist's step 1.4x faster on free cores and 2x slower while another program kept one core
