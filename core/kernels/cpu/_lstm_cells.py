@@ -9,7 +9,7 @@ passes also accumulate the bias gradient, which saves a sweep over all steps' gr
 """
 
 from core.kernels.cpu._jit import jit
-from core.kernels.cpu._rnn_cells import ONE, act, dact, sigmoid32, tanh32
+from core.kernels.cpu._rnn_cells import ONE, act, cell_update32, dact, sigmoid32, tanh32
 
 
 @jit
@@ -29,13 +29,7 @@ def step_std32(z, bias, c_prev, c, a, xh_next, off):
         go = zr[3 * u:]
         for j in range(u):
             go[j] = sigmoid32(go[j])
-        gi, gf, cp, cr, ar, hr = zr[:u], zr[u:2 * u], c_prev[i], c[i], a[i], xh_next[i][off:off + u]
-        for j in range(u):
-            cc = gf[j] * cp[j] + gi[j] * gg[j]
-            cr[j] = cc
-            aa = tanh32(cc)
-            ar[j] = aa
-            hr[j] = go[j] * aa
+        cell_update32(zr[:u], zr[u:2 * u], gg, go, c_prev[i], c[i], a[i], xh_next[i][off:off + u])
 
 
 @jit

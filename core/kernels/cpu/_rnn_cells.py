@@ -168,6 +168,17 @@ def lstm_step(z, rz, c_prev, c, h, g, a, code, rec):
 
 
 @jit
+def cell_update32(gi, gf, gg, go, c_prev, c, a, h):
+    """One row of the LSTM cell in float32: ``c = f·c_prev + i·g``, ``a = tanh(c)``, ``h = o·a``."""
+    for j in range(c.size):
+        cc = gf[j] * c_prev[j] + gi[j] * gg[j]
+        c[j] = cc
+        aa = tanh32(cc)
+        a[j] = aa
+        h[j] = go[j] * aa
+
+
+@jit
 def lstm_step32(z, rz, c_prev, c, h, g, a):
     """:func:`lstm_step` for tanh / sigmoid in float32, vectorised (one row and gate at a time)."""
     n, u = c.shape
@@ -183,13 +194,7 @@ def lstm_step32(z, rz, c_prev, c, h, g, a):
         go, zo = gr[3 * u:], zr[3 * u:]
         for j in range(u):
             go[j] = sigmoid32(zo[j])
-        gi, gf, cp, cr, ar, hr = gr[:u], gr[u:2 * u], c_prev[i], c[i], a[i], h[i]
-        for j in range(u):
-            cc = gf[j] * cp[j] + gi[j] * gg[j]
-            cr[j] = cc
-            aa = tanh32(cc)
-            ar[j] = aa
-            hr[j] = go[j] * aa
+        cell_update32(gr[:u], gr[u:2 * u], gg, go, c_prev[i], c[i], a[i], h[i])
 
 
 @jit
