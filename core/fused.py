@@ -29,10 +29,10 @@ LARGE_PRODUCTS = 8_000_000
 class DenseChain:
     """Forward, loss and backward of a Dense chain in reused buffers; build it with :meth:`of`."""
 
-    def __init__(self, network: Network, loss: Loss | None = None) -> None:
+    def __init__(self, network: Network) -> None:
         from core.kernels.cpu import _dense_chain, activations as cpu_activations
         self._kernels, self._softmax_rows = _dense_chain, cpu_activations._softmax_rows
-        self.network, self.loss = network, loss
+        self.network = network
         self.layers = []  # (kernel, bias or an empty array, has_bias, activation code, kernel grad, bias grad)
         for layer_id in network.order[1:]:
             w, g = network.weights[layer_id], network.grads[layer_id]
@@ -41,16 +41,13 @@ class DenseChain:
             self.layers.append((w[0], w[1] if has_bias else empty, has_bias,
                                 activations.code(network.layers[layer_id].activation_name()),
                                 g[0], g[1] if has_bias else empty))
-        out = self.layers[-1][3]
-        self.fused_loss = (loss is not None and loss.fused_activation is not None
-                           and activations.code(loss.fused_activation) == out)
         self.regularised = any(s.regularizer for specs in network.specs.values() for s in specs)
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]] = {}
 
     @classmethod
-    def of(cls, network: Network, loss: Loss | None = None) -> "DenseChain | None":
-        """The fused step for ``network`` and ``loss`` (None: for predictions only), or None when the network is
-        not a plain Dense chain."""
+    def of(cls, network: Network) -> "DenseChain | None":
+        """The fused step for ``network``, or None when the network is not a plain Dense chain (use
+        :meth:`Network.dense_chain`, which keeps one)."""
         from core.kernels.cpu._dense_chain import FROM_OUTPUT
         if network.backend != "cpu" or len(network.input_ids) != 1 or len(network.output_ids) != 1:
             return None
@@ -64,7 +61,7 @@ class DenseChain:
             code = activations.code(layer.activation_name())
             if code not in FROM_OUTPUT and not (position == len(order) - 1 and code == _SOFTMAX):
                 return None
-        return cls(network, loss)
+        return cls(network)
 
     def large_products(self, batch: int) -> bool:
         """Whether a step on ``batch`` samples multiplies enough to share its products between cores."""
@@ -81,16 +78,18 @@ class DenseChain:
             self._buffers[batch] = (outs, grads, np.empty_like(outs[-1]))
         return self._buffers[batch]
 
-    def train_step(self, x: np.ndarray, y: np.ndarray, checked: bool = False) -> tuple[float, np.ndarray]:
+    def train_step(self, x: np.ndarray, y: np.ndarray, loss: Loss,
+                   checked: bool = False) -> tuple[float, np.ndarray]:
         """Forward, loss and — when the loss is finite — backward of one batch; returns the loss (with the
         regularisers' penalty) and a copy of the network's output. Gradients land in ``network.grads``."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             outs, grads, logits = self._buffers_for(len(x))
             self._forward(x, outs, logits)
-            if self.fused_loss:
-                value, dz = self.loss.from_logits(self.network.ctx.k, logits, y, checked)
+            fused = loss.fused_activation is not None and activations.code(loss.fused_activation) == self.layers[-1][3]
+            if fused:
+                value, dz = loss.from_logits(self.network.ctx.k, logits, y, checked)
             else:
-                value, dz = self._loss_through_activation(outs[-1], logits, y)
+                value, dz = self._loss_through_activation(loss, outs[-1], logits, y)
             if np.isfinite(value):
                 self._backward(x, outs, grads, dz)
             value += self.network.regularization(add_gradients=True) if self.regularised else 0.0
@@ -125,9 +124,9 @@ class DenseChain:
                 k.bias_activation(z, b, False, code, outs[index])
             a = z
 
-    def _loss_through_activation(self, out, logits, y):
+    def _loss_through_activation(self, loss, out, logits, y):
         """A loss on the activated output: its gradient taken back through the output activation."""
-        value, dout = self.loss(out, y)
+        value, dout = loss(out, y)
         code = self.layers[-1][3]
         dz = self.network.ctx.k.activation_backward(logits, out, dout, code) if code else dout
         return value, dz

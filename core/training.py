@@ -20,7 +20,6 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core.engine import Network, is_lazy
 from core.errors import ShapeError, TrainingError
-from core.fused import DenseChain
 from core.optimizers import Optimizer
 
 
@@ -85,7 +84,7 @@ class Trainer:
         self.network = network
         self.losses = [losses_mod.get(loss) for _ in network.output_ids]
         #: The fused step for plain Dense chains (None: every batch goes through the general engine).
-        self.fused = DenseChain.of(network, self.losses[0]) if self.losses else None
+        self.fused = network.dense_chain()
         self.optimizer = optimizer
         self.metric_ids = list(metrics)
         self.rng = np.random.default_rng(seed)
@@ -174,7 +173,7 @@ class Trainer:
         """One optimiser step; returns the batch loss (computed before the update) and the outputs. ``checked``:
         the targets come from :meth:`check_data`."""
         if self.fused is not None:
-            loss, output = self.fused.train_step(xs[0], ys[0], checked)
+            loss, output = self.fused.train_step(xs[0], ys[0], self.losses[0], checked)
             outputs = [output]
         else:
             loss, outputs = self.compute_loss(xs, ys, training=True)

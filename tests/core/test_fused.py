@@ -71,6 +71,7 @@ def test_fused_outputs_are_the_network_outputs_and_are_copies():
     x, y = rng.standard_normal((5, 6)), rng.integers(0, 4, 5)
     t = trainer(("relu",), "softmax", 4, "sparse_categorical_crossentropy", np.float64, True)
     expected = t.network.forward([x])[0]
+    assert t.fused is t.network.dense_chain()  # one per network: training, evaluation and predictions
     _, (out,) = t.train_batch([x], [y])
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     t.train_batch([x], [y])
@@ -101,8 +102,7 @@ def other_networks():
 
 @pytest.mark.parametrize("name,graph,backend", list(other_networks()), ids=lambda v: v if isinstance(v, str) else "")
 def test_networks_outside_the_chain_train_through_the_general_engine(name, graph, backend):
-    from core.losses import get
-    assert DenseChain.of(build(graph, backend=backend), get("mse")) is None
+    assert DenseChain.of(build(graph, backend=backend)) is None
 
 
 @pytest.mark.parametrize("case", CASES[:3], ids=[c[3] for c in CASES[:3]])
