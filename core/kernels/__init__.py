@@ -19,7 +19,16 @@ _cache: dict[str, "Backend"] = {}
 
 
 class Backend(SimpleNamespace):
-    """The kernels of one backend as attributes, plus ``name``."""
+    """The kernels of one backend as attributes, plus ``name`` and its optional ``capabilities``.
+
+    A capability is a group of kernels that only some backends offer (the cpu backend's Dense-chain passes): the
+    package lists them in ``CAPABILITIES`` (capability name -> private module), and callers ask
+    :meth:`capability` instead of testing the backend's name.
+    """
+
+    def capability(self, name: str):
+        """The module of kernels for capability ``name``, or None when this backend does not offer it."""
+        return self.capabilities.get(name)
 
 
 def _public_functions(module) -> dict:
@@ -67,6 +76,8 @@ def get_backend(name: str = "cpu") -> Backend:
             if fname in functions:
                 raise RuntimeError(f"kernel {fname!r} defined twice in backend {name!r}")
             functions[fname] = fn
-    backend = Backend(name=name, **functions)
+    capabilities = {cap: importlib.import_module(f"{package.__name__}.{module}")
+                    for cap, module in getattr(package, "CAPABILITIES", {}).items()}
+    backend = Backend(name=name, capabilities=capabilities, **functions)
     _cache[name] = backend
     return backend

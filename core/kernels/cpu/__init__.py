@@ -10,3 +10,7 @@ import os
 # Numba's OpenMP workers spin after each parallel region by default. On a busy machine (BLAS threads, the GUI,
 # other programs) that spinning made every small parallel kernel cost ~20 ms; passive waiting costs microseconds.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+#: Optional kernel groups this backend offers (see core.kernels.Backend.capability): the passes between the matrix
+#: products of a whole Dense chain's step.
+CAPABILITIES = {"dense_chain": "_dense_chain"}
