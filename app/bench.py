@@ -63,7 +63,7 @@ def measure(window, app, runs: int = 40) -> dict[str, float]:
 
 
 def _edit(window, units: int) -> None:
-    from app.commands import SetConfigCommand
+    from app.undo_commands import SetConfigCommand
 
     graph = window.document.graph
     window.document.undo_stack.push(SetConfigCommand(graph, graph.layer_ids[1], {"units": units}))
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     count = int(args[0]) if args else 200
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp())
     from app.__main__ import create_application
-    from app.commands import InsertDesignCommand
+    from app.undo_commands import InsertDesignCommand
     from app.main_window import MainWindow
 
     app = create_application()

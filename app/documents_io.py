@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import document as document_mod
 from app import settings, templates
-from app.commands import InsertDesignCommand
+from app.undo_commands import InsertDesignCommand
 from app.document import DESIGN_SUFFIX, Document
 from core.errors import NeuroCanvasError
 

@@ -13,7 +13,7 @@ from app import design as design_mod
 from app import layout
 from app.canvas.items import HEIGHT, WIDTH
 from app.canvas.scene import CanvasScene
-from app.commands import (AddAfterCommand, AddLayerCommand, InsertDesignCommand, MoveLayersCommand,
+from app.undo_commands import (AddAfterCommand, AddLayerCommand, InsertDesignCommand, MoveLayersCommand,
                           remove_layers)
 from app.mime import DESIGN_MIME
 from core.layers import registry

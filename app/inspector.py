@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QSpinBox, QVBoxLayout, QWidget)
 
 from app.canvas.items import format_count
-from app.commands import RenameCommand, SetConfigCommand
+from app.undo_commands import RenameCommand, SetConfigCommand
 from app.palette import plain_doc
 from core.errors import NeuroCanvasError
 from core.layers.registry import Param

@@ -23,7 +23,7 @@ def _settle(app) -> None:
 def _error_design(window) -> None:
     """A CNN whose Dense layer gets an image: the missing Flatten is reported on the block and in Problems."""
     from app import templates
-    from app.commands import InsertDesignCommand
+    from app.undo_commands import InsertDesignCommand
 
     design = templates.chain(("InputLayer", {"shape": (28, 28, 1)}),
                              ("Conv2D", {"filters": 8, "kernel_size": 3, "activation": "relu"}),

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from app.canvas.items import LayerItem, PortItem
-from app.commands import MoveLayersCommand
+from app.undo_commands import MoveLayersCommand
 
 if TYPE_CHECKING:
     from app.canvas.scene import CanvasScene

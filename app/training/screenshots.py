@@ -26,7 +26,7 @@ def _wait(app, condition: Callable[[], bool], seconds: float) -> None:
 
 
 def _window(app, design: dict, sample: str):
-    from app.commands import InsertDesignCommand
+    from app.undo_commands import InsertDesignCommand
     from app.main_window import MainWindow
 
     window = MainWindow(show_start=False)

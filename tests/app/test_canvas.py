@@ -7,7 +7,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.canvas.items import LinkItem
-from app.commands import AddLayerCommand, ConnectCommand
+from app.undo_commands import AddLayerCommand, ConnectCommand
 from app.mime import LAYER_MIME
 from tests.app.conftest import drag_in_view, send_mouse
 

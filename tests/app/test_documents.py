@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app import design, document, templates
-from app.commands import AddLayerCommand, InsertDesignCommand
+from app.undo_commands import AddLayerCommand, InsertDesignCommand
 from app.main_window import MainWindow
 from core.shapes import check_buildable
 

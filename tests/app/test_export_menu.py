@@ -25,7 +25,7 @@ def test_export_menu_writes_each_format(window, tmp_path, monkeypatch, fmt):
 
 
 def test_export_of_an_invalid_design_explains_why(window, tmp_path, monkeypatch):
-    from app.commands import AddLayerCommand
+    from app.undo_commands import AddLayerCommand
 
     window.document.undo_stack.push(AddLayerCommand(window.document.graph, "Dense", {"units": 3}, pos=(0.0, 0.0)))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "x.onnx"), ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
-from app.commands import AddLayerCommand
+from app.undo_commands import AddLayerCommand
 
 
 def select_new(window, type_name, config=None):

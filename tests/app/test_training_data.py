@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QTableWidget
 
 from app import templates
-from app.commands import InsertDesignCommand
+from app.undo_commands import InsertDesignCommand
 from app.training import data_import
 from tests.app.test_training_panel import TIMEOUT, use_template
 

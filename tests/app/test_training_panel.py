@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app import templates
-from app.commands import InsertDesignCommand
+from app.undo_commands import InsertDesignCommand
 
 TIMEOUT = 60_000  # ms: generous, the machine may be loaded
 
