@@ -1,14 +1,8 @@
-"""Optimisers with Keras's parameter names, defaults and formulas, and state that saves and restores exactly.
+"""The optimiser base class: learning rate (a number or a schedule), the Keras-2 ``decay``, gradient clipping,
+decoupled weight decay, the slots each weight keeps and the state that saves and restores them exactly.
 
-An optimiser owns its slots (momentum, moment estimates) and its iteration count. ``apply`` runs the update of
-each weight in place through the backend's fused kernel. ``learning_rate`` may be a number or a schedule (any
-callable taking the iteration and returning a rate, e.g. those of :mod:`core.schedules`); the Keras-2 ``decay``
-argument applies the time-based decay ``lr / (1 + decay · iterations)`` on top, and ``lr`` is accepted for
-``learning_rate``. ``weight_decay`` is the decoupled decay of Keras 3 (``w ← w − lr·λ·w`` before the update); the
-L2 penalty in the loss is the layers' ``kernel_regularizer`` instead.
-
-The three gradient-descent modes differ only in the batch size given to ``fit``: see
-:func:`gradient_descent_mode`.
+A subclass names its slots and runs one kernel per update (see :class:`Optimizer`); the checks here are what every
+optimiser uses for its options, so that all of them refuse a bad value with the same message.
 """
 
 from __future__ import annotations
@@ -21,38 +15,11 @@ import numpy as np
 from core import schedules
 from core.errors import ConfigError
 
-_OPTIMIZERS: dict[str, type["Optimizer"]] = {}
 
-#: The course's names for the three forms of gradient descent, by mode key.
-GRADIENT_DESCENT_MODES = {"batch": "Batch gradient descent", "stochastic": "Stochastic gradient descent",
-                          "mini-batch": "Mini-batch gradient descent"}
-
-
-def gradient_descent_mode(batch_size: int, n: int) -> str:
-    """``'batch'`` (one update per epoch on the whole set), ``'stochastic'`` (batch size 1) or ``'mini-batch'``."""
-    if n < 1 or batch_size < 1:
-        raise ConfigError(f"batch size ({batch_size}) and number of samples ({n}) must both be at least 1")
-    if batch_size >= n:
-        return "batch"
-    return "stochastic" if batch_size == 1 else "mini-batch"
-
-
-def batch_size_for_mode(mode: str, n: int, batch_size: int = 32) -> int:
-    """The batch size that gives ``mode`` on ``n`` samples (``batch_size`` is used for mini-batch)."""
-    sizes = {"batch": n, "stochastic": 1, "mini-batch": batch_size}
-    if mode not in sizes:
-        raise ConfigError(f"unknown gradient-descent mode {mode!r}; choose one of {', '.join(sizes)}")
-    return max(1, sizes[mode])
-
-
-def register(cls: type["Optimizer"]) -> type["Optimizer"]:
-    for name in (cls.name, cls.__name__) + cls.aliases:
-        _OPTIMIZERS[name] = cls
-    return cls
-
-
-def _check(owner: str, name: str, value: Any, lo: float | None = None, hi: float | None = None,
-           lo_open: bool = False, hi_open: bool = False, nullable: bool = False) -> Any:
+def check_number(owner: str, name: str, value: Any, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False, hi_open: bool = False, nullable: bool = False) -> Any:
+    """``value`` as a float if it is a finite number within the bounds (``None`` too with ``nullable``), else a
+    :class:`ConfigError` that names ``owner``'s option and what it accepts."""
     if value is None and nullable:
         return None
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -68,7 +35,8 @@ def _check(owner: str, name: str, value: Any, lo: float | None = None, hi: float
     return float(value)
 
 
-def _check_bool(owner: str, name: str, value: Any) -> bool:
+def check_bool(owner: str, name: str, value: Any) -> bool:
+    """``value`` if it is a boolean (NumPy's too), else a :class:`ConfigError` naming ``owner``'s option."""
     if not isinstance(value, (bool, np.bool_)):
         raise ConfigError(f"{owner}: '{name}' must be true or false, got {value!r}")
     return bool(value)
@@ -103,13 +71,13 @@ class Optimizer:
         rate = self.default_learning_rate if rate is None else rate
         rate = schedules.deserialize(rate) if isinstance(rate, dict) else rate
         owner = type(self).__name__
-        self.learning_rate = rate if callable(rate) else _check(owner, "learning_rate", rate, 0, lo_open=True)
-        self.decay = _check(owner, "decay", decay, 0)
-        self.clipnorm = _check(owner, "clipnorm", clipnorm, 0, lo_open=True, nullable=True)
-        self.clipvalue = _check(owner, "clipvalue", clipvalue, 0, lo_open=True, nullable=True)
-        self.global_clipnorm = _check(owner, "global_clipnorm", global_clipnorm, 0, lo_open=True, nullable=True)
+        self.learning_rate = rate if callable(rate) else check_number(owner, "learning_rate", rate, 0, lo_open=True)
+        self.decay = check_number(owner, "decay", decay, 0)
+        self.clipnorm = check_number(owner, "clipnorm", clipnorm, 0, lo_open=True, nullable=True)
+        self.clipvalue = check_number(owner, "clipvalue", clipvalue, 0, lo_open=True, nullable=True)
+        self.global_clipnorm = check_number(owner, "global_clipnorm", global_clipnorm, 0, lo_open=True, nullable=True)
         wd = self.default_weight_decay if weight_decay is None else weight_decay
-        self.weight_decay = _check(owner, "weight_decay", wd, 0, nullable=True) or 0.0
+        self.weight_decay = check_number(owner, "weight_decay", wd, 0, nullable=True) or 0.0
         self.optimizer_name = name or self.name
         self.iterations = 0
         self.slots: list[list[np.ndarray]] = []
@@ -282,33 +250,3 @@ def _slot_views(flat: list[np.ndarray], weights: list[np.ndarray]) -> list[list[
         views.append([f[start:start + w.size].reshape(w.shape) for f in flat])
         start += w.size
     return views
-
-
-def names() -> list[str]:
-    """The Keras names of every optimiser, for menus."""
-    return sorted({cls.name for cls in _OPTIMIZERS.values()})
-
-
-def get(identifier: "str | dict | Optimizer", **kwargs: Any) -> Optimizer:
-    """An optimiser from its Keras name (``'sgd'``, ``'adam'``), class name, a Keras
-    ``{"class_name": ..., "config": ...}`` dict, or an instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, dict):
-        name = str(identifier.get("class_name", "")).removeprefix("Custom>")
-        if name not in _OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(names())}")
-        return _OPTIMIZERS[name].from_config({**identifier.get("config", {}), **kwargs})
-    try:
-        cls = _OPTIMIZERS[identifier]
-    except (KeyError, TypeError):
-        raise ConfigError(f"unknown optimizer {identifier!r}; choose one of {', '.join(names())}") from None
-    return cls(**kwargs)
-
-
-# The optimisers register themselves on import; importable from here as before.
-from core.optimizer_rules import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam,  # noqa: E402
-                                  RMSprop)
-
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Nadam", "Adamax", "get", "names",
-           "gradient_descent_mode", "batch_size_for_mode", "GRADIENT_DESCENT_MODES"]

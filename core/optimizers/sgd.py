@@ -1,0 +1,34 @@
+"""Gradient descent, with optional momentum and Nesterov momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.optimizers.base import Optimizer, check_bool, check_number
+
+
+def _slot(slots: list[np.ndarray], index: int, w: np.ndarray) -> np.ndarray:
+    """Slot ``index`` if the optimiser keeps it, else an empty array the kernel ignores."""
+    return slots[index] if index < len(slots) else w[:0]
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional momentum and Nesterov momentum (Keras 3's update:
+    ``v = m·v − lr·g``, ``w += v`` or, with Nesterov, ``w += m·v − lr·g``)."""
+
+    name = "sgd"
+    default_learning_rate = 0.01
+
+    def __init__(self, learning_rate=None, momentum: float = 0.0, nesterov: bool = False, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.momentum = check_number("SGD", "momentum", momentum, 0, 1, hi_open=True)
+        self.nesterov = check_bool("SGD", "nesterov", nesterov)
+        self.slot_names = ("momentum",) if self.momentum else ()
+
+    def update(self, k, w, g, slots, lr, step):
+        k.sgd_update(w, g, _slot(slots, 0, w), lr, self.momentum, self.nesterov, self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
