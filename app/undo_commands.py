@@ -53,21 +53,27 @@ class AddAfterCommand(QUndoCommand):
 
 
 class RemoveLayerCommand(QUndoCommand):
-    """Remove one layer (its links must be gone already: see :func:`remove_layers`)."""
+    """Remove one layer (its links must be gone already: see :func:`remove_layers`).
+
+    Undo puts the layer back at its old position in the layer order, which decides the order of the network's
+    outputs and of the Keras layer list.
+    """
 
     def __init__(self, graph: Graph, layer_id: str):
         super().__init__(f"Delete {graph.layer(layer_id).name}")
         self.graph, self.layer_id = graph, layer_id
         self.layer = graph.layer(layer_id)
         self.meta = graph.meta(layer_id)
+        self.index = graph.index_of(layer_id)
 
     def redo(self) -> None:
         self.layer = self.graph.layer(self.layer_id)
         self.meta = self.graph.meta(self.layer_id)
+        self.index = self.graph.index_of(self.layer_id)
         self.graph.remove_layer(self.layer_id)
 
     def undo(self) -> None:
-        self.graph.add_layer(self.layer, layer_id=self.layer_id, meta=self.meta)
+        self.graph.add_layer(self.layer, layer_id=self.layer_id, meta=self.meta, index=self.index)
 
 
 class ConnectCommand(QUndoCommand):

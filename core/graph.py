@@ -66,6 +66,11 @@ class Graph:
         except KeyError:
             raise GraphError(f"no layer with id {layer_id!r} in this network") from None
 
+    def index_of(self, layer_id: str) -> int:
+        """Position of ``layer_id`` in the layer order (what ``add_layer(..., index=)`` puts back)."""
+        self.layer(layer_id)
+        return self._positions()[layer_id]
+
     def __contains__(self, layer_id: str) -> bool:
         return layer_id in self._layers
 
@@ -127,8 +132,15 @@ class Graph:
 
     # -- edits ---------------------------------------------------------------------------------------------
     def add_layer(self, layer: Layer | str, config: dict[str, Any] | None = None, *, name: str | None = None,
-                  layer_id: str | None = None, meta: dict[str, Any] | None = None) -> str:
-        """Add a layer (an instance, or a type name plus config); returns its id."""
+                  layer_id: str | None = None, meta: dict[str, Any] | None = None,
+                  index: int | None = None) -> str:
+        """Add a layer (an instance, or a type name plus config); returns its id.
+
+        The layer goes last in the layer order, or at position ``index`` (as ``list.insert``): the order decides
+        ties in ``topological_order`` and the order of ``output_layers``, so undoing a removal puts it back.
+        """
+        if index is not None and not 0 <= index <= len(self._layers):
+            raise GraphError(f"no position {index} in a network of {len(self._layers)} layers")
         if isinstance(layer, str):
             layer = registry.get(layer).from_config(config or {}, name=name)
         elif config:
@@ -143,8 +155,7 @@ class Graph:
             raise GraphError(f"a layer named {layer.name!r} already exists: choose another name")
         if layer_id is None or layer_id in self._layers:
             layer_id = self._new_id()
-        self._layers[layer_id] = layer
-        self._meta[layer_id] = dict(meta or {})
+        self._insert(layer_id, layer, dict(meta or {}), len(self._layers) if index is None else index)
         self.events.layer_added.emit(layer_id)
         return layer_id
 
@@ -225,6 +236,12 @@ class Graph:
 
     def _name_taken(self, name: str) -> bool:
         return any(layer.name == name for layer in self._layers.values())
+
+    def _insert(self, layer_id: str, layer: Layer, meta: dict[str, Any], index: int) -> None:
+        items = list(self._layers.items())
+        items.insert(index, (layer_id, layer))
+        self._layers = dict(items)
+        self._meta[layer_id] = meta
 
     def _new_id(self) -> str:
         return next(f"L{i}" for i in self._ids if f"L{i}" not in self._layers)

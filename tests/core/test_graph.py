@@ -126,3 +126,42 @@ def test_keras_style_positional_and_tuple_params():
     with pytest.raises(ConfigError, match="given twice"):
         Dense(8, units=4)
     assert Link("a", "b") == Link("a", "b", 0)
+
+
+def test_a_layer_can_be_added_at_a_position_in_the_layer_order():
+    g = chain(InputLayer(shape=(4,)), Dense(3), Dense(2))
+    a, b, c = g.layer_ids
+    seen = []
+    g.events.layer_added.connect(seen.append)
+    first = g.add_layer(Dense(5), index=0)
+    middle = g.add_layer(Dense(6), index=2, meta={"pos": (1.0, 2.0)})
+    last = g.add_layer(Dense(7), index=len(g))
+    assert g.layer_ids == [first, a, middle, b, c, last]
+    assert [g.index_of(i) for i in (first, middle, last)] == [0, 2, 5]
+    assert seen == [first, middle, last]
+    assert g.meta(middle) == {"pos": (1.0, 2.0)}
+    assert g.output_layers() == [first, middle, c, last]
+
+
+def test_a_position_outside_the_layer_order_is_refused_before_anything_changes():
+    g = chain(InputLayer(shape=(4,)), Dense(3))
+    before = g.layer_ids
+    for index in (-1, 3):
+        with pytest.raises(GraphError, match=f"no position {index}"):
+            g.add_layer(Dense(2), index=index)
+    assert g.layer_ids == before
+
+
+def test_removing_a_layer_and_adding_it_back_at_its_index_restores_the_order():
+    g = Graph()
+    inp = g.add_layer(InputLayer(shape=(4,)))
+    heads = [g.add_layer(Dense(units)) for units in (2, 3, 4)]
+    for head in heads:
+        g.connect(inp, head)
+    order, outputs = g.topological_order(), g.output_layers()
+    layer, index = g.layer(heads[1]), g.index_of(heads[1])
+    g.remove_layer(heads[1])
+    g.add_layer(layer, layer_id=heads[1], index=index)
+    g.connect(inp, heads[1])
+    assert g.layer_ids == [inp, *heads]
+    assert g.topological_order() == order and g.output_layers() == outputs
