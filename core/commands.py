@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import NeuroCanvasError
+from core.formatting import format_shape
 
 CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
 
@@ -76,7 +77,6 @@ def _prepared(model: Any, x: Any) -> np.ndarray:
     net = model.network
     expected = net.output_shapes[net.input_ids[0]]
     if len(net.input_ids) == 1 and tuple(x.shape[1:]) != tuple(expected):
-        from core.shapes import format_shape
         size = int(np.prod(x.shape[1:]))
         raise NeuroCanvasError(f"the model's input is {format_shape(expected)} but the data's samples are "
                                f"{format_shape(x.shape[1:])} ({size} features): use data of the kind the model "
@@ -236,7 +236,7 @@ def run_summary(args: Any) -> dict[str, Any]:
     from core.io.exports import summary_markdown
     from core.io.h5 import load_model
     from core.io.summary import summary_text
-    from core.shapes import format_shape, infer_shapes
+    from core.shapes import infer_shapes
     model = load_model(args.model, compile=False)
     status = infer_shapes(model.graph)
     layers = [{"name": model.graph.layer(i).name, "type": model.graph.layer(i).type_name,

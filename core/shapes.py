@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.errors import ConfigError, GraphError, ShapeError
+from core.formatting import format_shape  # re-exported: its home was here
 from core.graph import Graph
 from core.layers.base import Shape
+
+
+__all__ = ["LayerStatus", "format_shape", "infer_shapes", "total_params", "check_buildable"]
 
 
 @dataclass
@@ -25,13 +29,6 @@ class LayerStatus:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def format_shape(shape: Shape | None) -> str:
-    """Keras's notation with the batch axis: ``(None, 28, 28, 1)``."""
-    if shape is None:
-        return "?"
-    return "(" + ", ".join(["None"] + [str(d) for d in shape]) + ")"
 
 
 def infer_shapes(graph: Graph) -> dict[str, LayerStatus]:

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from core.errors import ConfigError, ShapeError
+from core.formatting import format_shape as _fmt
 from core.layers import registry
 from core.layers.base import Context, Layer, Shape
 from core.layers.registry import Param, register
@@ -364,8 +365,3 @@ def augment_preview(image: np.ndarray, layers_or_configs: Sequence[Any], n: int 
     batch = np.repeat((img[..., None] if img.ndim == 2 else img)[None], n, axis=0)
     out = augment_batch(batch, layers_or_configs, np.random.default_rng(seed), backend)
     return out[..., 0] if img.ndim == 2 else out
-
-
-def _fmt(shape: Shape) -> str:
-    from core.shapes import format_shape
-    return format_shape(shape)

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import math
 
+from core.formatting import format_shape
 from core.layers.base import (ActivatedLayer, Shape, WeightSpec, activation_param, initializer_param,
                               regularizer_param)
 from core.layers.registry import Param, register
-
-
-def format_shape(shape: Shape) -> str:
-    """Keras's notation with the batch axis (imported late: core.shapes imports the layer registry)."""
-    from core.shapes import format_shape as fmt
-    return fmt(shape)
 
 
 def conv_length(length: int, k: int, s: int, d: int, padding: str) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.layers.base import (ActivatedLayer, Layer, Shape, WeightSpec, activation_param, initializer_param,
+from core.formatting import format_shape as _fmt
+from core.layers.base import (ActivatedLayer, Layer, WeightSpec, activation_param, initializer_param,
                               regularizer_param)
 from core.layers.registry import Param, register
 
@@ -192,8 +193,3 @@ class Reshape(Layer):
     @classmethod
     def examples(cls):
         return [({"target_shape": (3, 2)}, [(6,)]), ({"target_shape": (-1, 2)}, [(2, 2)])]
-
-
-def _fmt(shape: Shape) -> str:
-    from core.shapes import format_shape
-    return format_shape(shape)

@@ -7,15 +7,11 @@ They make branching networks possible: ResNet's skip connections (``Add``), Ince
 
 from __future__ import annotations
 
+from core.formatting import format_shape as _fmt
 from core.layers.base import Layer, Shape
 from core.layers.registry import Param, register
 
 MANY = 10_000  # no practical limit on the number of merged inputs
-
-
-def _fmt(shape: Shape) -> str:
-    from core.shapes import format_shape
-    return format_shape(shape)
 
 
 def _list_shapes(shapes: list[Shape]) -> str:

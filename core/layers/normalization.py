@@ -7,6 +7,7 @@ Each moves its normalisation axis last and folds the other axes into rows, so th
 from __future__ import annotations
 
 from core.errors import ConfigError
+from core.formatting import format_shape
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
 
@@ -34,7 +35,6 @@ def resolve_axis(layer: Layer, shape: Shape) -> int:
     axis = layer.config["axis"]
     index = axis - 1 if axis > 0 else len(shape) + axis
     if axis == 0 or not 0 <= index < len(shape):
-        from core.shapes import format_shape
         raise layer.shape_error(
             f"axis={axis} does not name a feature axis of its input {format_shape(shape)}: choose one of "
             f"1..{len(shape)} or -1..-{len(shape)} (axis 0 is the batch axis)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from core import activations
+from core.formatting import format_shape as _fmt
 from core.initializers import UNIT_FORGET_BIAS as UNIT_FORGET_BIAS_INIT
 from core.layers.base import Layer, Shape, WeightSpec, initializer_param, regularizer_param
 from core.layers.registry import Param, register
@@ -47,11 +48,6 @@ def _bias_initializer(cfg: dict) -> str:
 
 GO_BACKWARDS = Param("go_backwards", "bool", False,
                      "read the sequence from the end; a returned sequence stays in that reversed order")
-
-
-def _fmt(shape: Shape) -> str:
-    from core.shapes import format_shape
-    return format_shape(shape)
 
 
 class _Recurrent(Layer):

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from core.formatting import format_shape
 from core.layers.base import Layer
 from core.layers.registry import Param, register
 
@@ -51,7 +52,6 @@ class SpatialDropout2D(_NoiseLayer):
     def output_shape(self, input_shapes):
         shape = input_shapes[0]
         if len(shape) != 3:
-            from core.shapes import format_shape
             raise self.shape_error(
                 f"expects images (None, height, width, channels) but gets {format_shape(shape)}: use Dropout "
                 "for other inputs, or put SpatialDropout2D after a Conv2D layer")

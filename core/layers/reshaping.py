@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from core.formatting import format_shape as _fmt
 from core.layers.base import Layer, Shape
 from core.layers.registry import Param, register
 
@@ -200,8 +201,3 @@ class ZeroPadding2D(_SidesLayer):
     @classmethod
     def examples(cls):
         return [({"padding": ((1, 0), (2, 1))}, [(5, 6, 2)]), ({}, [(3, 3, 1)])]
-
-
-def _fmt(shape: Shape) -> str:
-    from core.shapes import format_shape
-    return format_shape(shape)
