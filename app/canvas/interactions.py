@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QColor, QPainterPath, QPen, QUndoCommand
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from app.canvas.items import LayerItem, PortItem
 from app.undo_commands import MoveLayersCommand
+from core.graph import Graph
 
-if TYPE_CHECKING:
-    from app.canvas.scene import CanvasScene
+
+class Canvas(Protocol):
+    """What the interactions need of the scene they run on (:class:`~app.canvas.scene.CanvasScene` is one): its
+    items, and the two ways an edit reaches the graph."""
+
+    graph: Graph | None
+
+    def addItem(self, item: QGraphicsItem) -> None: ...
+
+    def removeItem(self, item: QGraphicsItem) -> None: ...
+
+    def selectedItems(self) -> list[QGraphicsItem]: ...
+
+    def layer_item(self, layer_id: str) -> LayerItem | None: ...
+
+    def layer_item_at(self, pos: QPointF) -> LayerItem | None: ...
+
+    def try_connect(self, source: str, target: str) -> bool: ...
+
+    def push(self, command: QUndoCommand) -> None: ...
 
 
 class NewLinkInteraction:
     """Drag from a port: a dashed line follows the mouse; releasing over a port or block of another layer asks the
     scene to connect them (output → input, whichever end the drag started from)."""
 
-    def __init__(self, scene: "CanvasScene", port: PortItem):
+    def __init__(self, scene: Canvas, port: PortItem):
         self.scene, self.port = scene, port
         self.line = QGraphicsPathItem()
         self.line.setPen(QPen(QColor("#1f77b4"), 2, Qt.DashLine))
@@ -51,7 +70,7 @@ class NewLinkInteraction:
 class MoveTracker:
     """Remembers where the selected blocks were when the mouse went down, and pushes one move on release."""
 
-    def __init__(self, scene: "CanvasScene"):
+    def __init__(self, scene: Canvas):
         self.scene = scene
         self.start: dict[str, tuple[float, float]] = {}
 
