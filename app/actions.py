@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 
 from app import theme
+from app.export_menu import build_export_menu
 from core.paths import resources_dir
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def create_actions(w: "MainWindow") -> dict[str, QAction]:
         "open": _action(w, "&Open…", w.open_dialog, Key.Open),
         "save": _action(w, "&Save", w.save, Key.Save),
         "save_as": _action(w, "Save &As…", w.save_as, Key.SaveAs),
-        "export_png": _action(w, "Export Canvas as &Image…", w.export_image),
+        "export_canvas": _action(w, "Export Canvas as &Image…", w.export_image),
         "close": _action(w, "&Close Window", w.close, Key.Close),
         "quit": _action(w, "&Quit", w.quit_application, Key.Quit),
         "cut": _action(w, "Cu&t", w.cut, Key.Cut),
@@ -88,20 +89,6 @@ def create_actions(w: "MainWindow") -> dict[str, QAction]:
     return a
 
 
-def _export_menu(w: "MainWindow", menu, actions: dict[str, QAction]):
-    """File → Export: every format of ``core.io.exports`` (the command line's ``export`` writes the same files),
-    then the canvas as it is drawn."""
-    from core.io.exports import FORMATS
-
-    for fmt, (suffix, description) in FORMATS.items():
-        action = actions[f"export_{fmt}"] = _action(w, f"{fmt} ({suffix})…", lambda fmt=fmt: w.export_model(fmt),
-                                                    tip=description[0].upper() + description[1:])
-        menu.addAction(action)
-    menu.addSeparator()
-    menu.addAction(actions["export_png"])
-    return menu
-
-
 def build_menus(w: "MainWindow") -> dict[str, QAction]:
     """Create every action, put them in the menus and the toolbar; returns them by name."""
     a = create_actions(w)
@@ -115,7 +102,7 @@ def build_menus(w: "MainWindow") -> dict[str, QAction]:
                 w.recent_menu = menu.addMenu("Open &Recent")
                 w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
             elif name == "@export":
-                w.export_menu = _export_menu(w, menu.addMenu("&Export"), a)
+                w.export_menu = build_export_menu(w, menu.addMenu("&Export"), a)
             else:
                 menu.addAction(a[name])
     w.view_menu = menus["&View"]

@@ -92,30 +92,6 @@ def _write(window: "MainWindow", path: str) -> bool:
     return True
 
 
-def export_model(window: "MainWindow", fmt: str) -> Path | None:
-    """Export the document's model in format ``fmt`` of ``core.io.exports`` to a file the user chooses."""
-    from core.io.exports import FORMATS, default_path, export
-
-    suffix, description = FORMATS[fmt]
-    document = window.document
-    model_path = Path(document.path) if document.path else Path.home() / "model.h5"
-    path, _ = QFileDialog.getSaveFileName(window, f"Export as {fmt}", str(default_path(model_path, fmt)),
-                                          f"{description} (*{suffix})")
-    if not path:
-        return None
-    weights = model_path.name if document.path else None
-    try:
-        written = export(document.model, path, fmt, weights_file=weights)
-    except (NeuroCanvasError, OSError, ValueError) as exc:
-        QMessageBox.warning(window, "Cannot export", str(exc))
-        return None
-    if fmt.endswith("script") and not document.path:
-        QMessageBox.information(window, "Export", "The script loads its weights from a .h5 file beside it: save "
-                                "the model next to the script (File → Save As) before running it.")
-    window.statusBar().showMessage(f"Exported {written}", 4000)
-    return written
-
-
 def export_image(window: "MainWindow") -> None:
     """Write the whole design as a PNG image."""
     path, _ = QFileDialog.getSaveFileName(window, "Export the canvas", "design.png", "PNG image (*.png)")

@@ -160,9 +160,6 @@ class MainWindow(QMainWindow):
     def export_image(self) -> None:
         documents_io.export_image(self)
 
-    def export_model(self, fmt: str) -> None:
-        documents_io.export_model(self, fmt)
-
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         for path in settings.recent_files():

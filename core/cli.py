@@ -90,10 +90,10 @@ def _add_predict(sub: Any) -> None:
 
 
 def _add_export(sub: Any) -> None:
-    from core.io.exports import FORMATS
+    from core.io.exporters import exporters
     cmd = _command(sub, "export", "export a model file to another format")
-    cmd.add_argument("--format", required=True, choices=list(FORMATS), metavar="FORMAT",
-                     help="; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
+    cmd.add_argument("--format", required=True, choices=[e.name for e in exporters()], metavar="FORMAT",
+                     help="; ".join(f"{e.name}: {e.description}" for e in exporters()))
     cmd.add_argument("--out", metavar="PATH", help="output file (default: beside MODEL.h5, named after it)")
 
 

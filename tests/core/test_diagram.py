@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import NeuroCanvasError
 from core.io.diagram import BOX_H, diagram_svg, layout, write_png
-from core.io.exports import FORMATS, export, history_csv, summary_markdown
+from core.io.exports import export, formats, history_csv, summary_markdown
 from tests.core import export_templates as tpl
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -86,8 +86,8 @@ def test_summary_markdown_lists_layers_and_totals():
     assert f"**Total parameters:** {m.count_params():,}" in text
 
 
-@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "onnx"])
+@pytest.mark.parametrize("fmt", [f for f in formats() if f != "onnx"])
 def test_every_export_writes_its_file(fmt, tmp_path):
     m = _trained_perceptron()
-    path = export(m, tmp_path / f"out{FORMATS[fmt][0]}", fmt)
+    path = export(m, tmp_path / f"out{formats()[fmt][0]}", fmt)
     assert path.stat().st_size > 50
