@@ -1,10 +1,9 @@
-"""The user's own data: read a file (CSV/TSV, ``.npz``, HDF5 with ``x`` and ``y``, or an image folder) into a
-Dataset, and preview it before training: a table for tabular data, a thumbnail grid for images, a scatter plot
-for 2-D data, with the detected task and shapes."""
+"""The user's own data: read a file (any type :func:`core.data.load_file` reads) into a Dataset, and preview it
+before training: a table for tabular data, a thumbnail grid for images, a scatter plot for 2-D data, with the
+detected task and shapes."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,26 +15,9 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, Q
 
 from app.evaluation.boundary import CLASS_COLORS
 from app.evaluation.predictions import image_pixmap
-from core.data import DataError, Dataset, load_csv, load_hdf5, load_image_folder, load_npz
+from core.data import DataError, Dataset, file_filter, load_file
 
-FILTER = "Data files (*.csv *.tsv *.txt *.npz *.h5 *.hdf5);;All files (*)"
 PREVIEW_ROWS = 50
-
-
-def load_file(path: str) -> Dataset:
-    """A Dataset from a file or an image folder (one sub-folder per class); a DataError says what is wrong."""
-    p = Path(path)
-    if p.is_dir():
-        return load_image_folder(p)
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt", ".tab"):
-        return load_csv(p, name=p.stem)
-    if suffix == ".npz":
-        return load_npz(p, name=p.stem)
-    if suffix in (".h5", ".hdf5"):
-        return load_hdf5(p, "x", "y", lazy=False, name=p.stem)
-    raise DataError(f"cannot read {p.name}: use a CSV/TSV file, a .npz or HDF5 file holding arrays 'x' and 'y', "
-                    "or a folder of images with one sub-folder per class")
 
 
 def preview_widget(data: Dataset) -> QWidget:
@@ -98,7 +80,7 @@ class ImportDialog(QDialog):
 
 def ask_for_dataset(parent: QWidget) -> tuple[Dataset | None, str]:
     """Ask for a file, read it and preview it; ``(data set or None, error message)``."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Open a data file", "", FILTER)
+    path, _ = QFileDialog.getOpenFileName(parent, "Open a data file", "", file_filter())
     if not path:
         return None, ""
     try:

@@ -4,6 +4,7 @@ files, fitted preprocessing and per-batch image augmentation. GUI-free; used by 
 from core.data.augment import Augmentation, augmented_batches, preview_grid
 from core.data.dataset import TASKS, Dataset, Splits
 from core.data.errors import DataError
+from core.data.files import file_filter, load_file, supported_types
 from core.data.loaders import hdf5_arrays, load_hdf5, load_idx, load_image_folder, load_npy, load_npz, read_idx
 from core.data.preprocessing import (LabelEncoder, MinMaxScaler, Preprocessing, Standardizer, make_scaler,
                                      one_hot)
@@ -12,7 +13,7 @@ from core.data.sources import H5Array, IndexedView, NpyFile
 from core.data.tabular import load_csv
 
 __all__ = ["TASKS", "Augmentation", "DataError", "Dataset", "H5Array", "IndexedView", "LabelEncoder",
-           "MinMaxScaler", "NpyFile", "Preprocessing", "Splits", "Standardizer", "augmented_batches",
-           "hdf5_arrays", "list_samples", "load_csv", "load_hdf5", "load_idx",
-           "load_image_folder", "load_npy", "load_npz", "load_sample", "make_scaler", "one_hot", "preview_grid",
-           "read_idx", "sample_names", "starter", "train_starter"]
+           "MinMaxScaler", "NpyFile", "Preprocessing", "Splits", "Standardizer", "augmented_batches", "file_filter",
+           "hdf5_arrays", "list_samples", "load_csv", "load_file", "load_hdf5", "load_idx", "load_image_folder",
+           "load_npy", "load_npz", "load_sample", "make_scaler", "one_hot", "preview_grid", "read_idx",
+           "sample_names", "starter", "supported_types", "train_starter"]
