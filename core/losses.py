@@ -27,12 +27,21 @@ def register(cls: type["Loss"]) -> type["Loss"]:
 
 
 class Loss:
-    """Base class. ``fused_activation`` names the output activation this loss can take logits for."""
+    """Base class. ``fused_activation`` names the output activation this loss can take logits for.
+
+    The class attributes below are the facts :mod:`core.tasks` reads to suggest a loss, prepare targets and find
+    what prevents training: ``task`` (``"classification"`` or ``"regression"``), ``targets`` (the form of the
+    targets: ``"values"``, integer ``"labels"``, ``"one_hot"`` rows or one ``"binary"`` column of 0/1),
+    ``output_activations`` (the output activations the loss suits; empty: any) and ``integer_targets``.
+    """
 
     name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     fused_activation: ClassVar[str | None] = None
     integer_targets: ClassVar[bool] = False
+    task: ClassVar[str] = "regression"
+    targets: ClassVar[str] = "values"
+    output_activations: ClassVar[tuple[str, ...]] = ()
 
     def __call__(self, y_pred: np.ndarray, y_true: np.ndarray) -> tuple[float, np.ndarray]:
         self.check_targets(y_pred, y_true)
@@ -138,6 +147,8 @@ class Hinge(Loss):
 
     name = "hinge"
     aliases = ("Hinge",)
+    task = "classification"
+    targets = "binary"
 
     def value_and_grad(self, y_pred, y_true):
         if np.all((y_true == 0) | (y_true == 1)):
@@ -154,6 +165,9 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
     aliases = ("bce", "BinaryCrossentropy")
     fused_activation = "sigmoid"
+    task = "classification"
+    targets = "binary"
+    output_activations = ("sigmoid",)
 
     def value_and_grad(self, y_pred, y_true):
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
@@ -179,6 +193,9 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
     aliases = ("cce", "CategoricalCrossentropy")
     fused_activation = "softmax"
+    task = "classification"
+    targets = "one_hot"
+    output_activations = ("softmax",)
 
     def value_and_grad(self, y_pred, y_true):
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
@@ -201,6 +218,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     name = "sparse_categorical_crossentropy"
     aliases = ("scce", "SparseCategoricalCrossentropy")
     integer_targets = True
+    targets = "labels"
 
     def check_targets(self, y_pred, y_true):
         labels = np.asarray(y_true).reshape(y_true.shape[0], -1)
@@ -225,9 +243,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return k.softmax_xent(logits, np.asarray(y_true, dtype=np.int64).reshape(-1))
 
 
-def names() -> list[str]:
-    """The canonical name of every loss."""
-    return sorted({cls.name for cls in _LOSSES.values()})
+def names(task: str | None = None) -> list[str]:
+    """The canonical name of every loss (of ``task``'s losses only, when given)."""
+    return sorted({cls.name for cls in _LOSSES.values() if task is None or cls.task == task})
 
 
 def get(identifier: "str | Loss") -> Loss:
