@@ -6,7 +6,6 @@ Dialogs live here so that the window class stays small; tests call :func:`open_f
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QImage, QPainter
