@@ -1,13 +1,14 @@
-"""The ``neurocanvas`` command.
+"""The command line's sub-commands (``train``, ``evaluate``, ``predict``, ``export``, ``summary``, ``samples``,
+``bench``): ``python -m core.cli COMMAND ...``, or the ``neurocanvas`` command, whose launcher
+(:mod:`app.launcher`) opens the application when no sub-command is given and hands everything else here.
 
-With no arguments (or a model file) it opens the application, importing the GUI only then, so headless
-subcommands never load Qt. Exit codes: 0 success, 1 failure, 2 usage error.
+GUI-free like the rest of ``core``: nothing here imports the application. Exit codes: 0 success, 1 failure,
+2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -141,15 +142,6 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_gui(argv: list[str]) -> int:
-    try:  # the GUI package is loaded only here, so headless commands never import Qt
-        gui_main = importlib.import_module("app.__main__").main
-    except ImportError as exc:
-        print(f"neurocanvas: the desktop application cannot start: {exc}", file=sys.stderr)
-        return 1
-    return int(gui_main(argv) or 0)
-
-
 def _print_result(command: str, result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps({k: v for k, v in result.items() if k != "text"}, default=_plain))
@@ -185,14 +177,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0].endswith((".h5", ".hdf5"))):
-        return _open_gui(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("neurocanvas: give a command (or no arguments to open the app); see neurocanvas --help",
-              file=sys.stderr)
+        print("neurocanvas: give a command (the neurocanvas command opens the app without one); see "
+              "neurocanvas --help", file=sys.stderr)
         return 2
     handler = _bench if args.command == "bench" else _run
     try:

@@ -1,7 +1,7 @@
 """Measure how long NeuroCanvas takes from launch to its window appearing, and what it imported by then.
 
 ``python packaging/measure_startup.py [--runs 7] [--python PYTHON]`` launches the application ``runs`` times, each in
-a fresh process through the ``neurocanvas`` command's own entry point (``core.cli.main``), and prints the median
+a fresh process through the ``neurocanvas`` command's own entry point (``app.launcher.main``), and prints the median
 and every run, the load average, and which heavy modules (Numba, the kernels) were already imported when the
 window showed. ``--python`` picks the interpreter, e.g. a venv's with the wheel installed. Set
 ``QT_QPA_PLATFORM=offscreen`` to run without a display.
@@ -31,7 +31,7 @@ def probe(out_png: str, launched: float) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.__main__ import create_application
-    from core.cli import main
+    from app.launcher import main
 
     app = create_application()
     report: dict = {}

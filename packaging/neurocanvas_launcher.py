@@ -1,8 +1,8 @@
-"""Entry point of the standalone bundle: the same ``core.cli.main`` as the installed ``neurocanvas`` command."""
+"""Entry point of the standalone bundle: the same ``app.launcher.main`` as the installed ``neurocanvas`` command."""
 
 import sys
 
-from core.cli import main
+from app.launcher import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -150,12 +150,9 @@ def test_unknown_option_is_a_usage_error(capsys):
     assert info.value.code == 2
 
 
-def test_no_arguments_or_a_model_file_open_the_app(monkeypatch):
-    import types
-
-    import core.cli as cli
-    calls = []
-    fake = types.SimpleNamespace(main=lambda argv: calls.append(list(argv)) or 0)
-    monkeypatch.setattr(cli.importlib, "import_module", lambda name: fake if name == "app.__main__" else None)
-    assert main([]) == 0 and main(["design.h5"]) == 0
-    assert calls == [[], ["design.h5"]]
+def test_no_command_is_a_usage_error_here_the_launcher_opens_the_app(capsys):
+    assert main([]) == 2  # the neurocanvas command's launcher (app.launcher) opens the app instead
+    assert "give a command" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["design.h5"])
+    assert info.value.code == 2
