@@ -16,11 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from core import tasks
 from core.errors import NeuroCanvasError
 from core.formatting import format_shape
-
-CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
-
 
 class UsageError(NeuroCanvasError):
     """The command line asks for something impossible (exit code 2)."""
@@ -42,26 +40,17 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
 
 
 def load_data(spec: str, params: dict[str, Any] | None = None) -> Any:
-    """A :class:`core.data.Dataset` from a sample name or a data file (.npz with x and y, .csv with the target
-    in the last column, .h5/.hdf5 with datasets x and y)."""
-    from core.data import load_csv, load_hdf5, load_npz, load_sample, sample_names
+    """A :class:`core.data.Dataset` from a sample name or any data file :func:`core.data.load_file` reads (CSV,
+    .npz, .npy pairs, HDF5, MNIST IDX, a folder of images with one subfolder per class)."""
+    from core.data import load_file, load_sample, sample_names
     if spec in sample_names():
         return load_sample(spec, **(params or {}))
-    path = Path(spec)
-    if not path.exists():
+    if not Path(spec).exists():
         raise UsageError(f"--data {spec!r} is neither a sample data set (`neurocanvas samples` lists them) nor an "
                          "existing file")
     if params:
         raise UsageError("--param applies to sample data sets only")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        return load_npz(path)
-    if suffix in (".csv", ".tsv", ".txt"):
-        return load_csv(path)
-    if suffix in (".h5", ".hdf5"):
-        return load_hdf5(path, x="x", y="y", lazy=False)
-    raise UsageError(f"--data {spec}: unknown file type {suffix or '(none)'}: give a .npz (arrays x and y), a .csv "
-                     "(target in the last column) or an .h5 file (datasets x and y)")
+    return load_file(spec)
 
 
 def inputs_of(spec: str, params: dict[str, Any] | None = None) -> np.ndarray:
@@ -86,32 +75,18 @@ def _prepared(model: Any, x: Any) -> np.ndarray:
 
 
 def _targets(model: Any, data: Any) -> np.ndarray:
-    """The data's targets in the form the model's loss expects (one-hot for categorical cross-entropy)."""
-    from core.data import one_hot
-    y = np.asarray(data.y)
-    net = model.network
-    units = net.output_shapes[net.output_ids[0]][-1]
-    loss = model.loss.name
-    if data.task == "classification":
-        classes = data.num_classes
-        if loss == "binary_crossentropy":
-            if units != 1 or classes > 2:
-                raise NeuroCanvasError(f"binary_crossentropy needs one sigmoid output and two classes; the data has "
-                                       f"{classes} classes: use categorical_crossentropy with {classes} outputs")
-            return y.reshape(-1, 1).astype(np.float32)
-        if units != classes:
-            raise NeuroCanvasError(f"the model has {units} outputs but the data has {classes} classes: give the last "
-                                   f"layer {classes} units")
-        return one_hot(y, classes) if loss == "categorical_crossentropy" else y
-    y = y.astype(np.float32)
-    return y.reshape(-1, 1) if y.ndim == 1 else y
+    """The data's targets in the form the model's loss reads (:func:`core.tasks.prepare_targets`), after checking
+    that the output, the data and the loss fit together."""
+    io = tasks.network_io(model.graph)
+    found = tasks.output_problems(io, data, model.loss)
+    if found:
+        raise NeuroCanvasError(" ".join(found))
+    return tasks.prepare_targets(data.y, data, model.loss, io)
 
 
 def _default_loss(model: Any, data: Any) -> str:
-    if data.task != "classification":
-        return "mean_squared_error"
-    net = model.network
-    return "binary_crossentropy" if net.output_shapes[net.output_ids[0]][-1] == 1 else "categorical_crossentropy"
+    """The loss :mod:`core.tasks` suggests for the model's output and the data (as the training panel does)."""
+    return tasks.suggest_loss(tasks.network_io(model.graph), data.task)
 
 
 # -- train / evaluate / predict ------------------------------------------------------------------------------------
@@ -127,8 +102,8 @@ def _compile(model: Any, data: Any, args: Any) -> None:
         optimizer = current
     loss = args.loss or (model.loss.name if model.loss is not None else _default_loss(model, data))
     metrics = (model._compiled or {}).get("metrics")
-    if not metrics and data.task == "classification":
-        metrics = ["accuracy"]
+    if not metrics:
+        metrics = tasks.suggest_metrics(data.task)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or [], backend=args.backend, seed=args.seed)
 
 
@@ -178,7 +153,7 @@ def run_evaluate(args: Any) -> dict[str, Any]:
     data = load_data(args.data, parse_params(args.param))
     if model.loss is None:
         model.compile(optimizer="adam", loss=_default_loss(model, data),
-                      metrics=["accuracy"] if data.task == "classification" else [])
+                      metrics=tasks.suggest_metrics(data.task))
     logs = model.evaluate(_prepared(model, data.x), _targets(model, data), batch_size=args.batch_size, verbose=0,
                           return_dict=True)
     return {"model": args.model, "data": args.data, "samples": len(data), "metrics": logs}

@@ -21,10 +21,10 @@ from app.evaluation.confusion import ConfusionView
 from app.evaluation.health import HealthView
 from app.evaluation.playground import OptimizerPlayground
 from app.evaluation.predictions import PredictionsView
-from app.training import checks
 from app.training.plots import TrainingPlots
 from app.training.settings_form import SettingsForm
 from app.training.worker import BoundaryRecord, Finished, HealthRecord, Job, Predictions, TrainingWorker
+from core import tasks
 from core.data import DataError, Splits, load_sample
 from core.errors import NeuroCanvasError
 from core.training import BatchEnd, EpochEnd
@@ -194,10 +194,10 @@ class TrainingPanel(QWidget):
         if document is None or self.dataset is None:
             return
         try:
-            io = checks.network_io(document.graph)
+            io = tasks.network_io(document.graph)
         except NeuroCanvasError:
             return
-        self.form.suggest_loss(checks.suggest_loss(io, self.dataset.task))
+        self.form.suggest_loss(tasks.suggest_loss(io, self.dataset.task))
 
     def check(self) -> list[str]:
         """Every reason the current design, data set and loss cannot train (shown in the panel)."""
@@ -206,13 +206,13 @@ class TrainingPanel(QWidget):
         except (DataError, NeuroCanvasError) as exc:
             return [f"The data set cannot be made: {exc}"]
         self.suggest_loss()
-        return checks.problems(self.window_.document.graph, data, self.form.loss.currentText())
+        return tasks.problems(self.window_.document.graph, data, self.form.loss.currentText())
 
     def _prepare(self) -> dict[str, Any]:
         """Split, scale and shape the data for the loss."""
         data, form = self.dataset, self.form
         loss = form.loss.currentText()
-        io = checks.network_io(self.window_.document.graph)
+        io = tasks.network_io(self.window_.document.graph)
         if form.validation.value() > 0:
             splits = data.split(validation=form.validation.value(), test=0.0, seed=form.seed.value())
         else:  # nothing held out: no copy (the trainer shuffles the batches every epoch)
@@ -222,7 +222,7 @@ class TrainingPanel(QWidget):
             splits = splits.scaled(form.preprocessing.currentData())
         x, y = splits.train.arrays()
         xv, yv = splits.validation.arrays()
-        prep = lambda t: checks.prepare_targets(t, data, loss, io)  # noqa: E731
+        prep = lambda t: tasks.prepare_targets(t, data, loss, io)  # noqa: E731
         x, targets = x.astype(np.float32, copy=False), prep(y)
         val = (xv.astype(np.float32, copy=False), prep(yv)) if len(xv) else None
         evaluation = ("validation", *val) if val else ("training", x, targets)
@@ -248,7 +248,7 @@ class TrainingPanel(QWidget):
             self.prepared = self._prepare()
             from core.engine import build
             model.compile(optimizer=form.optimizer_instance(), loss=self.prepared["loss"],
-                          metrics=checks.suggest_metrics(self.dataset.task), backend=form.backend.currentData(),
+                          metrics=tasks.suggest_metrics(self.dataset.task), backend=form.backend.currentData(),
                           seed=form.seed.value())
             model.set_weights(build(model.graph, backend="cpu", seed=form.seed.value()).get_weights())
         except (NeuroCanvasError, DataError, ValueError) as exc:

@@ -15,6 +15,7 @@ import keyword
 import re
 from typing import Any
 
+from core import tasks
 from core.errors import NeuroCanvasError
 from core.layers import registry
 
@@ -222,11 +223,13 @@ def _training(model: Any) -> dict[str, Any]:
 
 
 def _default_loss(model: Any) -> str:
-    """A loss matching the output layer when the model was never compiled."""
-    graph = model.graph
-    outs = graph.output_layers()
-    act = graph.layer(outs[0]).config.get("activation") if outs else None
-    return {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy"}.get(act, "mean_squared_error")
+    """The loss :mod:`core.tasks` suggests for the output layer when the model was never compiled (no data set is
+    known here, so the output activation decides, as it does in the training panel and the command line)."""
+    try:
+        io = tasks.network_io(model.graph)
+    except NeuroCanvasError:
+        return tasks.REGRESSION_DEFAULT
+    return tasks.suggest_loss(io)
 
 
 def compile_function(model: Any, keras: bool) -> list[str]:

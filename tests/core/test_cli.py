@@ -48,7 +48,7 @@ def test_train_saves_the_trained_model_with_history_and_scaling(work):
     assert "Epoch 2/2" in (work / "train.err").read_text()  # the progress goes to stderr, the JSON to stdout
     model = load_model(work / "trained.h5")
     assert model.history.history["loss"] == pytest.approx(result["history"]["loss"])
-    assert model.optimizer.name == "adam" and model.loss.name == "categorical_crossentropy"
+    assert model.optimizer.name == "adam" and model.loss.name == "sparse_categorical_crossentropy"
     assert model.preprocessing is not None and model.preprocessing.class_names
     design = load_model(work / "design.h5")
     assert not all(np.array_equal(a, b) for a, b in zip(design.get_weights(), model.get_weights()))
@@ -123,7 +123,8 @@ def test_errors_say_what_to_do(work, capsys):
     assert main(["train", str(work / "trained.h5"), "--data", "blobs", "--param", "n"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
     assert main(["evaluate", str(work / "trained.h5"), "--data", "xor"]) == 1
-    assert "the model has 3 outputs but the data has 2 classes: give the last layer 2 units" in capsys.readouterr().err
+    assert "'xor' has 2 classes but the output 'dense_2' gives (None, 3): give 'dense_2' 2 units" in \
+        capsys.readouterr().err
     assert main(["predict", str(work / "trained.h5"), "--data", "iris", "--out", "p.csv"]) == 1
     assert "4 features" in capsys.readouterr().err
     assert main(["predict", str(work / "trained.h5"), "--data", "blobs", "--out", "p.txt"]) == 2
