@@ -54,8 +54,11 @@ def test_same_seed_same_data_and_other_seed_other_data():
 
 
 def test_parameters_are_checked_against_their_ranges():
-    with pytest.raises(DataError, match="between 20 and 20000"):
+    with pytest.raises(DataError, match="sample 'xor': parameter 'n' must be an integer ≥ 20 and ≤ 20000, got 5"):
         load_sample("xor", n=5)
+    with pytest.raises(DataError, match="parameter 'n' must be an integer"):
+        load_sample("xor", n=20.5)
+    assert load_sample("xor", n=40.0, noise=0).x.shape[0] == 40
     with pytest.raises(DataError, match="no parameter.*radius.*parameters are n, noise, seed"):
         load_sample("xor", radius=2)
     with pytest.raises(DataError, match="one of 'next', 'sequence'"):
