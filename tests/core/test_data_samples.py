@@ -88,16 +88,15 @@ def test_digits_mlp_reaches_95_percent_test_accuracy():
     assert result["score"] >= 0.95, result
 
 
-def test_starters_fall_back_to_dense_networks_without_conv_or_recurrent_layers(monkeypatch):
-    from core.data.samples import starters
-    monkeypatch.setattr(starters, "_has", lambda *types: False)
-    for name in ("shapes", "waveforms", "sine_forecast"):
-        data = load_sample(name, n=40)
-        recipe = starter(name, data)
-        types = [recipe.graph.layer(i).type_name for i in recipe.graph.topological_order()]
-        assert recipe.variant == "mlp" and set(types) <= {"InputLayer", "Flatten", "Dense", "Reshape"}
-        x, y = data.arrays()
-        assert recipe.model().predict(x[:2]).shape == (2,) + data.output_shape
+@pytest.mark.parametrize("name,variant,kind", [("shapes", "cnn", "Conv2D"), ("waveforms", "cnn1d", "Conv1D"),
+                                               ("sine_forecast", "lstm", "LSTM")])
+def test_image_and_sequence_starters_are_convolutional_or_recurrent(name, variant, kind):
+    data = load_sample(name, n=40)
+    recipe = starter(name, data)
+    types = [recipe.graph.layer(i).type_name for i in recipe.graph.topological_order()]
+    assert recipe.variant == variant and kind in types
+    x, y = data.arrays()
+    assert recipe.model().predict(x[:2]).shape == (2,) + data.output_shape
 
 
 def test_every_sample_has_its_score_recorded_in_the_samples_readme():

@@ -1,9 +1,9 @@
 """Recommended starter networks: for each sample, a small network and training settings that reach a good score
 in seconds (the GUI's templates). The scores are recorded in ``samples/README.md``.
 
-The shapes and waveforms starters are small convolutional networks and the sine-forecasting starter an LSTM when
-those layer types are registered; otherwise they fall back to Flatten + Dense networks (``Starter.variant`` says
-which). The random-walk starter stays a small MLP: the best predictor there is linear in the window.
+The shapes and waveforms starters are small convolutional networks and the sine-forecasting starter an LSTM
+(``Starter.variant`` names the kind). The random-walk starter stays a small MLP: the best predictor there is
+linear in the window.
 """
 
 from __future__ import annotations
@@ -73,11 +73,6 @@ def _regressor(hidden: tuple[int, ...], activation: str = "tanh", flatten: bool 
     return build
 
 
-def _has(*types: str) -> bool:
-    from core.layers import registry
-    return set(types) <= set(registry.all_types())
-
-
 def _conv_classifier(data: Dataset) -> Graph:
     from core import Conv2D, Dense, Flatten, InputLayer, MaxPooling2D
     return _sequential([InputLayer(shape=data.input_shape), Conv2D(8, 3, activation="relu"), MaxPooling2D(2),
@@ -100,13 +95,6 @@ def _lstm(units: int, classify: bool):
     return build
 
 
-def _choose(name: str) -> tuple[str, tuple]:
-    """The recipe for a sample: the convolutional or recurrent one when its layers exist, else the MLP one."""
-    if name in RICH_RECIPES and _has(*RICH_RECIPES[name][0]):
-        return RICH_RECIPES[name][1], RICH_RECIPES[name][2]
-    return "mlp", RECIPES[name]
-
-
 CLS = ("sparse_categorical_crossentropy", ["accuracy"])
 REG = ("mse", [])
 # sample -> (builder, (loss, metrics), learning rate, epochs, batch size, scaling)
@@ -122,28 +110,24 @@ RECIPES: dict[str, tuple[Callable[[Dataset], Graph], tuple, float, int, int, str
     "step": (_regressor((64, 64)), REG, 0.01, 200, 16, None),
     "surface": (_regressor((64, 64)), REG, 0.01, 150, 16, None),
     "digits": (_classifier((64,), flatten=True), CLS, 1e-3, 40, 32, None),
-    "shapes": (_classifier((128, 64), flatten=True), CLS, 1e-3, 40, 32, None),
+    "shapes": (_conv_classifier, CLS, 3e-3, 20, 32, None),
     "iris": (_classifier((16,)), CLS, 0.01, 150, 16, "standard"),
     "wine": (_classifier((16,)), CLS, 0.01, 60, 16, "standard"),
     "breast_cancer": (_classifier((16,)), CLS, 3e-3, 40, 16, "standard"),
-    "sine_forecast": (_regressor((32, 32), flatten=True), REG, 3e-3, 80, 32, None),
+    "sine_forecast": (_lstm(16, False), REG, 1e-2, 30, 32, None),
     "random_walk": (_regressor((16,), flatten=True), REG, 3e-3, 60, 32, "standard"),
-    "waveforms": (_classifier((64, 32), flatten=True), CLS, 3e-3, 60, 32, None),
+    "waveforms": (_conv1d_classifier, CLS, 1e-2, 30, 32, None),
 }
-# sample -> (layer types needed, variant, recipe): used when those layer types are registered
-RICH_RECIPES: dict[str, tuple[tuple[str, ...], str, tuple]] = {
-    "shapes": (("Conv2D", "MaxPooling2D"), "cnn", (_conv_classifier, CLS, 3e-3, 20, 32, None)),
-    "sine_forecast": (("LSTM",), "lstm", (_lstm(16, False), REG, 1e-2, 30, 32, None)),
-    "waveforms": (("Conv1D", "GlobalMaxPooling1D"), "cnn1d", (_conv1d_classifier, CLS, 1e-2, 30, 32, None)),
-}
+VARIANTS = {"shapes": "cnn", "sine_forecast": "lstm", "waveforms": "cnn1d"}  # every other starter is an MLP
 
 
 def starter(name: str, data: Dataset | None = None) -> Starter:
     """The recommended network and settings for a sample (shaped for ``data``, default: the default sample)."""
     get_spec(name)
     data = load_sample(name) if data is None else data
-    variant, (build, (loss, metrics), lr, epochs, batch, scaling) = _choose(name)
-    return Starter(name, build(data), loss, lr, epochs, batch, list(metrics), scaling, variant=variant)
+    build, (loss, metrics), lr, epochs, batch, scaling = RECIPES[name]
+    return Starter(name, build(data), loss, lr, epochs, batch, list(metrics), scaling,
+                   variant=VARIANTS.get(name, "mlp"))
 
 
 def train_starter(name: str, seed: int = 0, test: float = 0.2, epochs: int | None = None,
@@ -154,7 +138,7 @@ def train_starter(name: str, seed: int = 0, test: float = 0.2, epochs: int | Non
     """
     data = load_sample(name, **params)
     splits = data.split(validation=0.0, test=test, seed=seed)
-    scaling = _choose(name)[1][5]
+    scaling = RECIPES[name][5]
     if scaling:
         splits = splits.scaled(scaling)
     recipe = starter(name, splits.train)
