@@ -18,6 +18,7 @@ import math
 from typing import Any, ClassVar, Sequence
 
 from core.errors import ConfigError
+from core.params import REQUIRED, Param, validate_values
 
 _SCHEDULES: dict[str, type["LearningRateSchedule"]] = {}
 
@@ -27,18 +28,31 @@ def register(cls: type["LearningRateSchedule"]) -> type["LearningRateSchedule"]:
     return cls
 
 
-def _number(owner: str, name: str, value: Any, positive: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (positive and value == 0):
-        raise ConfigError(f"{owner}: '{name}' must be a {'positive' if positive else 'non-negative'} number, "
-                          f"got {value!r}")
-    return float(value)
+def _positive(name: str, default: Any = REQUIRED, help: str = "", nullable: bool = False) -> Param:
+    return Param(name, "float", default, help, min=0.0, min_open=True, nullable=nullable)
+
+
+def _non_negative(name: str, default: Any = REQUIRED, help: str = "", nullable: bool = False) -> Param:
+    return Param(name, "float", default, help, min=0.0, nullable=nullable)
+
+
+_STAIRCASE = Param("staircase", "bool", False, "round the exponent down (the rate changes every decay_steps)")
 
 
 class LearningRateSchedule:
-    """Base class: ``__call__(step)`` gives the rate for update number ``step`` (0-based)."""
+    """Base class: ``__call__(step)`` gives the rate for update number ``step`` (0-based).
 
-    config_keys: ClassVar[tuple[str, ...]] = ()
+    A schedule declares its constructor's parameters as ``params`` (:class:`core.params.Param`, with their
+    ranges); :meth:`_set` checks the given values against them and keeps them, and :meth:`get_config` gives them
+    back under the same names.
+    """
+
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def _set(self, **values: Any) -> None:
+        """Check ``values`` against :attr:`params` (a ConfigError names the schedule, the value and its range)."""
+        for name, value in validate_values(type(self).__name__, self.params, values).items():
+            setattr(self, name, value)
 
     def __call__(self, step: int) -> float:
         if step < 0:
@@ -49,7 +63,7 @@ class LearningRateSchedule:
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in self.config_keys}
+        return {p.name: getattr(self, p.name) for p in self.params}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "LearningRateSchedule":
@@ -64,14 +78,14 @@ class LearningRateSchedule:
 class ExponentialDecay(LearningRateSchedule):
     """``lr₀ · decay_rate^(step / decay_steps)``; with ``staircase`` the exponent is rounded down."""
 
-    config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
+    params = (_positive("initial_learning_rate", help="the rate of the first update"),
+              _positive("decay_steps", help="updates over which the rate is multiplied by decay_rate"),
+              _non_negative("decay_rate", help="factor applied every decay_steps updates"), _STAIRCASE)
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False, name: str | None = None) -> None:
-        self.initial_learning_rate = _number("ExponentialDecay", "initial_learning_rate", initial_learning_rate, True)
-        self.decay_steps = _number("ExponentialDecay", "decay_steps", decay_steps, True)
-        self.decay_rate = _number("ExponentialDecay", "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
+        self._set(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps, decay_rate=decay_rate,
+                  staircase=staircase)
 
     def rate(self, step):
         p = step / self.decay_steps
@@ -82,14 +96,14 @@ class ExponentialDecay(LearningRateSchedule):
 class InverseTimeDecay(LearningRateSchedule):
     """Time-based decay ``lr₀ / (1 + decay_rate · step / decay_steps)`` (floored ratio with ``staircase``)."""
 
-    config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
+    params = (_positive("initial_learning_rate", help="the rate of the first update"),
+              _positive("decay_steps", help="updates per unit of decay"),
+              _non_negative("decay_rate", help="how fast the rate falls"), _STAIRCASE)
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False, name: str | None = None) -> None:
-        self.initial_learning_rate = _number("InverseTimeDecay", "initial_learning_rate", initial_learning_rate, True)
-        self.decay_steps = _number("InverseTimeDecay", "decay_steps", decay_steps, True)
-        self.decay_rate = _number("InverseTimeDecay", "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
+        self._set(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps, decay_rate=decay_rate,
+                  staircase=staircase)
 
     def rate(self, step):
         p = step / self.decay_steps
@@ -101,7 +115,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """``values[0]`` while ``step ≤ boundaries[0]``, ``values[i]`` while ``boundaries[i-1] < step ≤ boundaries[i]``,
     ``values[-1]`` after the last boundary."""
 
-    config_keys = ("boundaries", "values")
+    params = (_non_negative("boundaries", help="each: the update count after which the next value applies"),
+              _non_negative("values", help="each: the rate up to its boundary"))
 
     def __init__(self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None) -> None:
         boundaries, values = list(boundaries), list(values)
@@ -110,8 +125,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                               f"{len(boundaries)} boundaries and {len(values)} values)")
         if any(b >= a for a, b in zip(boundaries[1:], boundaries)):
             raise ConfigError(f"PiecewiseConstantDecay: boundaries must increase, got {boundaries}")
-        self.boundaries = [int(_number("PiecewiseConstantDecay", "boundaries", b)) for b in boundaries]
-        self.values = [_number("PiecewiseConstantDecay", "values", v) for v in values]
+        each_boundary, each_value = self.params
+        self.boundaries = [int(each_boundary.validate("PiecewiseConstantDecay", b)) for b in boundaries]
+        self.values = [each_value.validate("PiecewiseConstantDecay", v) for v in values]
 
     def rate(self, step):
         for boundary, value in zip(self.boundaries, self.values):
@@ -129,16 +145,17 @@ class CosineDecay(LearningRateSchedule):
     from ``warmup_target`` with the formula above over ``decay_steps``.
     """
 
-    config_keys = ("initial_learning_rate", "decay_steps", "alpha", "warmup_target", "warmup_steps")
+    params = (_non_negative("initial_learning_rate", help="the rate of the first update (warm-up starts here)"),
+              _positive("decay_steps", help="updates over which the rate decays"),
+              _non_negative("alpha", 0.0, "the final rate, as a fraction of the start"),
+              _non_negative("warmup_target", None, "the rate reached after the warm-up (None: no warm-up)",
+                            nullable=True),
+              _non_negative("warmup_steps", 0.0, "updates of linear warm-up"))
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0, name: str | None = None,
                  warmup_target: float | None = None, warmup_steps: int = 0) -> None:
-        self.initial_learning_rate = _number("CosineDecay", "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _number("CosineDecay", "decay_steps", decay_steps, True)
-        self.alpha = _number("CosineDecay", "alpha", alpha)
-        self.warmup_target = None if warmup_target is None else _number("CosineDecay", "warmup_target",
-                                                                         warmup_target)
-        self.warmup_steps = _number("CosineDecay", "warmup_steps", warmup_steps)
+        self._set(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps, alpha=alpha,
+                  warmup_target=warmup_target, warmup_steps=warmup_steps)
 
     def _decayed(self, step: float, start: float) -> float:
         cosine = 0.5 * (1.0 + math.cos(math.pi * step / self.decay_steps))
@@ -162,21 +179,23 @@ class StepDecay(LearningRateSchedule):
     rate of an epoch directly (e.g. for :class:`core.callbacks.LearningRateScheduler`).
     """
 
-    config_keys = ("initial_learning_rate", "drop_rate", "epochs_drop", "steps_per_epoch")
+    params = (_positive("initial_learning_rate", help="the rate of the first epoch"),
+              _non_negative("drop_rate", 0.5, "factor applied every epochs_drop epochs"),
+              _positive("epochs_drop", 10.0, "epochs between drops"),
+              _positive("steps_per_epoch", None, "updates per epoch (None: set by the trainer)", nullable=True))
 
     def __init__(self, initial_learning_rate: float, drop_rate: float = 0.5, epochs_drop: int = 10,
                  steps_per_epoch: int | None = None, name: str | None = None) -> None:
-        self.initial_learning_rate = _number("StepDecay", "initial_learning_rate", initial_learning_rate, True)
-        self.drop_rate = _number("StepDecay", "drop_rate", drop_rate)
-        self.epochs_drop = int(_number("StepDecay", "epochs_drop", epochs_drop, True))
-        self.steps_per_epoch = None if steps_per_epoch is None else int(
-            _number("StepDecay", "steps_per_epoch", steps_per_epoch, True))
+        self._set(initial_learning_rate=initial_learning_rate, drop_rate=drop_rate, epochs_drop=epochs_drop,
+                  steps_per_epoch=steps_per_epoch)
+        self.epochs_drop = int(self.epochs_drop)
+        self.steps_per_epoch = None if steps_per_epoch is None else int(self.steps_per_epoch)
         self._fixed = steps_per_epoch is not None
 
     def set_steps_per_epoch(self, steps: int) -> None:
         """Told by the trainer; ignored when ``steps_per_epoch`` was given to the constructor."""
         if not self._fixed:
-            self.steps_per_epoch = int(_number("StepDecay", "steps_per_epoch", steps, True))
+            self.steps_per_epoch = int(self.params[3].validate("StepDecay", steps))
 
     def for_epoch(self, epoch: int) -> float:
         return self.initial_learning_rate * self.drop_rate ** (int(epoch) // self.epochs_drop)

@@ -110,3 +110,26 @@ def test_keras_config_and_errors():
     with pytest.raises(ConfigError, match="cannot save"):
         schedules.serialize(lambda step: 0.1)
     assert "CosineDecay" in schedules.names() and math.isclose(schedules.get(0.1), 0.1)
+
+
+def test_every_schedule_declares_its_parameters_and_round_trips_them():
+    made = {"ExponentialDecay": (0.1, 10, 0.5), "InverseTimeDecay": (0.1, 10, 0.5), "CosineDecay": (0.1, 10),
+            "PiecewiseConstantDecay": ([3], [0.1, 0.01]), "StepDecay": (0.1, 0.5, 2, 3)}
+    assert sorted(made) == schedules.names()
+    for name, args in made.items():
+        schedule = getattr(schedules, name)(*args)
+        config = schedule.get_config()
+        assert list(config) == [p.name for p in type(schedule).params]
+        again = schedules.deserialize(schedules.serialize(schedule))
+        assert again.get_config() == config and again(7) == schedule(7)
+
+
+def test_range_errors_name_the_schedule_the_value_and_the_range():
+    with pytest.raises(ConfigError, match=r"ExponentialDecay: parameter 'decay_steps' must be a number > 0, got 0"):
+        schedules.ExponentialDecay(0.1, 0, 0.5)
+    with pytest.raises(ConfigError, match=r"CosineDecay: parameter 'alpha' must be a number ≥ 0, got -0.1"):
+        schedules.CosineDecay(0.1, 10, alpha=-0.1)
+    with pytest.raises(ConfigError, match=r"'values' must be a number ≥ 0, got -1"):
+        schedules.PiecewiseConstantDecay([3], [0.1, -1])
+    with pytest.raises(ConfigError, match=r"'steps_per_epoch' must be a number > 0 or None, got 0"):
+        schedules.StepDecay(0.1).set_steps_per_epoch(0)
