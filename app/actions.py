@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
-
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 
 from app import theme
 from app.export_menu import build_export_menu
+from app.window_protocol import MenuWindow
 from core.paths import resources_dir
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 Key = QKeySequence.StandardKey
 ICONS = resources_dir() / "icons"  # the checkout's resources/, or the package data of a wheel or a bundle
@@ -27,7 +24,7 @@ def icon(name: str) -> QIcon:
     return theme.svg_icon(ICONS / f"{name}.svg")
 
 
-def _action(window: "MainWindow", text: str, slot: Callable[[], Any], shortcut: Any = None,
+def _action(window: MenuWindow, text: str, slot: Callable[[], Any], shortcut: Any = None,
             tip: str = "") -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
@@ -47,7 +44,7 @@ MENUS = {
 TOOLBAR = ("new", "open", "save", None, "tool_undo", "tool_redo", None, "zoom_in", "zoom_out", "fit", "arrange_h")
 
 
-def create_actions(w: "MainWindow") -> dict[str, QAction]:
+def create_actions(w: MenuWindow) -> dict[str, QAction]:
     """Every action of the window, by name, with its platform shortcut."""
     a = {
         "new": _action(w, "&New", w.new_document, Key.New, "Show the start page: templates and recent files"),
@@ -89,7 +86,7 @@ def create_actions(w: "MainWindow") -> dict[str, QAction]:
     return a
 
 
-def build_menus(w: "MainWindow") -> dict[str, QAction]:
+def build_menus(w: MenuWindow) -> dict[str, QAction]:
     """Create every action, put them in the menus and the toolbar; returns them by name."""
     a = create_actions(w)
     menus = {}

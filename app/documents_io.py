@@ -6,8 +6,6 @@ Dialogs live here so that the window class stays small; tests call :func:`open_f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -15,10 +13,8 @@ from app import document as document_mod
 from app import settings, templates
 from app.undo_commands import InsertDesignCommand
 from app.document import DESIGN_SUFFIX, Document
+from app.window_protocol import DocumentWindow
 from core.errors import NeuroCanvasError
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 
 def file_filters() -> str:
@@ -28,7 +24,7 @@ def file_filters() -> str:
     return design
 
 
-def open_template(window: "MainWindow", key: str) -> None:
+def open_template(window: DocumentWindow, key: str) -> None:
     """A new document holding the template (one undo step), shown whole."""
     if not window.maybe_save():
         return
@@ -41,7 +37,7 @@ def open_template(window: "MainWindow", key: str) -> None:
     window.view.fit()
 
 
-def open_file(window: "MainWindow", path: str) -> bool:
+def open_file(window: DocumentWindow, path: str) -> bool:
     """Open a design file in ``window`` (after offering to save the current one); False if refused."""
     if not window.maybe_save():
         return False
@@ -58,20 +54,20 @@ def open_file(window: "MainWindow", path: str) -> bool:
     return True
 
 
-def open_dialog(window: "MainWindow") -> None:
+def open_dialog(window: DocumentWindow) -> None:
     filters = file_filters() + ";;All files (*)"
     path, _ = QFileDialog.getOpenFileName(window, "Open a design", "", filters)
     if path:
         open_file(window, path)
 
 
-def save(window: "MainWindow") -> bool:
+def save(window: DocumentWindow) -> bool:
     if not window.document.path:
         return save_as(window)
     return _write(window, window.document.path)
 
 
-def save_as(window: "MainWindow") -> bool:
+def save_as(window: DocumentWindow) -> bool:
     suggested = window.document.path or ("model.h5" if document_mod.h5_available() else f"model{DESIGN_SUFFIX}")
     path, chosen = QFileDialog.getSaveFileName(window, "Save the design", suggested, file_filters())
     if not path:
@@ -81,7 +77,7 @@ def save_as(window: "MainWindow") -> bool:
     return _write(window, path)
 
 
-def _write(window: "MainWindow", path: str) -> bool:
+def _write(window: DocumentWindow, path: str) -> bool:
     try:
         window.document.save(path)
     except (NeuroCanvasError, OSError, ValueError) as exc:
@@ -91,7 +87,7 @@ def _write(window: "MainWindow", path: str) -> bool:
     return True
 
 
-def export_image(window: "MainWindow") -> None:
+def export_image(window: DocumentWindow) -> None:
     """Write the whole design as a PNG image."""
     path, _ = QFileDialog.getSaveFileName(window, "Export the canvas", "design.png", "PNG image (*.png)")
     if path:
@@ -109,7 +105,7 @@ def render_png(scene, path: str) -> None:
     image.save(path)
 
 
-def offer_recovery(window: "MainWindow") -> bool:
+def offer_recovery(window: DocumentWindow) -> bool:
     """After a crash, offer the newest autosaved design back; returns whether one was restored."""
     files = document_mod.recovery_files()
     if not files:

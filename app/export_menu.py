@@ -4,19 +4,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from app.window_protocol import DocumentWindow
 from core.errors import NeuroCanvasError
 from core.io.exporters import Exporter, exporters
 
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
-
-def build_export_menu(window: "MainWindow", menu: QMenu, actions: dict[str, QAction]) -> QMenu:
+def build_export_menu(window: DocumentWindow, menu: QMenu, actions: dict[str, QAction]) -> QMenu:
     """Fill ``menu`` with an action per export format, named ``export_<format>`` in ``actions``, then the
     ``export_canvas`` action (the canvas as it is drawn) when ``actions`` has one."""
     canvas = actions.get("export_canvas")
@@ -31,7 +28,7 @@ def build_export_menu(window: "MainWindow", menu: QMenu, actions: dict[str, QAct
     return menu
 
 
-def export_with_dialog(window: "MainWindow", exporter: Exporter) -> Path | None:
+def export_with_dialog(window: DocumentWindow, exporter: Exporter) -> Path | None:
     """Ask where to write the document's model in ``exporter``'s format, write it, and say what happened."""
     document = window.document
     model_path = Path(document.path) if document.path else Path.home() / "model.h5"
