@@ -15,13 +15,14 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from app import design as design_mod
-from app import layout, settings
+from app import settings
+from core import layout
 from core.errors import ModelFileError
 from core.graph import Graph
+from core.io import design as design_mod
 
 AUTOSAVE_MS = 3 * 60 * 1000
-DESIGN_SUFFIX = ".ncd"
+DESIGN_SUFFIX = design_mod.SUFFIX
 H5_SUFFIXES = (".h5", ".hdf5")
 
 
@@ -97,7 +98,7 @@ class Document(QObject):
         if path.lower().endswith(H5_SUFFIXES):
             save_h5(self.model, path)
         else:
-            write_design(self.graph, path)
+            design_mod.write_design(self.graph, path)
         self.path = path
         self._extra_modified = False
         self.undo_stack.setClean()
@@ -134,13 +135,7 @@ def read_model(path: str) -> Any:
             raise ModelFileError("reading .h5 model files is not available in this installation")
         from core.io.h5 import load_model
         return load_model(path)
-    try:
-        data = design_mod.from_json(Path(path).read_text(encoding="utf-8"))
-        graph = Graph()
-        design_mod.add_design(graph, data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"cannot read {path}: {exc}") from exc
-    return Model.from_graph(graph)
+    return Model.from_graph(design_mod.read_design(path))
 
 
 def save_h5(model: Any, path: str) -> None:
@@ -150,14 +145,6 @@ def save_h5(model: Any, path: str) -> None:
                              f"{DESIGN_SUFFIX} instead")
     from core.io.h5 import save_model
     save_model(model, path)
-
-
-def write_design(graph: Graph, path: str) -> None:
-    """Write ``graph`` as a JSON design (layers, configs, links and canvas positions; no weights)."""
-    try:
-        Path(path).write_text(design_mod.to_json(design_mod.snapshot(graph)), encoding="utf-8")
-    except OSError as exc:
-        raise ModelFileError(f"cannot write {path}: {exc}") from exc
 
 
 def recovery_files() -> list[Path]:

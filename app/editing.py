@@ -9,13 +9,13 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from app import design as design_mod
-from app import layout
 from app.canvas.items import HEIGHT, WIDTH
 from app.canvas.scene import CanvasScene
 from app.undo_commands import (AddAfterCommand, AddLayerCommand, InsertDesignCommand, MoveLayersCommand,
                           remove_layers)
 from app.mime import DESIGN_MIME
+from core import layout
+from core.io import design as design_mod
 from core.layers import registry
 
 PASTE_OFFSET = 30.0

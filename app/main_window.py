@@ -11,7 +11,7 @@ from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget)
 
-from app import documents_io, editing, settings, stats
+from app import documents_io, editing, settings
 from app.actions import build_menus
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
@@ -19,6 +19,7 @@ from app.document import Document
 from app.inspector import Inspector
 from app.palette import Palette
 from app.start_page import StartPage
+from core import stats
 
 ID_ROLE = Qt.UserRole + 1
 WINDOWS: list["MainWindow"] = []  # open windows, kept alive until closed

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from app import layout
-from app.design import FORMAT, required_types
+from core import layout
 from core.graph import Graph
+from core.io.design import FORMAT, add_design, required_types
 
 Spec = tuple[str, dict[str, Any]]
 
@@ -50,7 +50,6 @@ def _place(design: dict[str, Any]) -> None:
     """Give every layer a position (auto-arranged) when its types are all registered."""
     if required_types(design):
         return
-    from app.design import add_design
     graph = Graph()
     mapping = add_design(graph, design)
     positions = layout.arrange(graph)

@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from app import design as design_mod
 from core.graph import Graph, Link
+from core.io import design as design_mod
 
 
 class AddLayerCommand(QUndoCommand):

@@ -12,10 +12,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
-from app import layout
 from app.canvas.interactions import MoveTracker, NewLinkInteraction
 from app.canvas.items import HEIGHT, WIDTH, LayerItem, LinkItem, PortItem
 from app.undo_commands import AddLayerCommand, ConnectCommand
+from core import layout
 from core.errors import NeuroCanvasError
 from core.graph import Graph, Link
 from core.shapes import LayerStatus, format_shape, infer_shapes

@@ -1,19 +1,25 @@
-"""Plain-data snapshots of (part of) a graph, for the clipboard, templates and the JSON design file.
+"""The NeuroCanvas design format: plain-data snapshots of (part of) a graph, for the clipboard, the starter
+designs and the JSON design file (``.ncd``: layers, configs, links and canvas positions, no weights).
 
 A design is a dict ``{"layers": [{"id", "type", "name", "config", "meta"}], "links": [[source, target, slot]]}``
 with JSON-friendly values (tuples become lists). :func:`snapshot` takes one from a graph and
-:func:`add_design` puts one back, renaming layers whose names are taken.
+:func:`add_design` puts one back, renaming layers whose names are taken; :func:`read_design` and
+:func:`write_design` read and write the ``.ncd`` file.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any, Iterable
 
+from core.errors import ModelFileError
 from core.graph import Graph
 from core.layers import registry
 
 FORMAT = "neurocanvas-design"
+SUFFIX = ".ncd"
 
 
 def _plain(value: Any) -> Any:
@@ -84,3 +90,22 @@ def from_json(text: str) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError("this is not a NeuroCanvas design (missing the 'neurocanvas-design' marker)")
     return data
+
+
+def read_design(path: str | os.PathLike) -> Graph:
+    """The graph of a ``.ncd`` design file; a ModelFileError says why it cannot be read."""
+    try:
+        design = from_json(Path(path).read_text(encoding="utf-8"))
+        graph = Graph()
+        add_design(graph, design)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"cannot read {os.fspath(path)}: {exc}") from exc
+    return graph
+
+
+def write_design(graph: Graph, path: str | os.PathLike) -> None:
+    """Write ``graph`` as a ``.ncd`` design file (layers, configs, links and canvas positions; no weights)."""
+    try:
+        Path(path).write_text(to_json(snapshot(graph)), encoding="utf-8")
+    except OSError as exc:
+        raise ModelFileError(f"cannot write {os.fspath(path)}: {exc}") from exc
