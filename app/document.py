@@ -1,12 +1,11 @@
 """One open design: its ``Graph``, its undo stack, its file, its modified state and its autosave.
 
-Model files are Keras-compatible ``.h5`` (through ``core.io.h5`` when that module is present); a design can also
-be kept as a small JSON file (``.ncd``), which is what the crash-recovery autosave writes.
+Model files are Keras-compatible ``.h5`` (through ``core.io.h5``); a design can also be kept as a small JSON file
+(``.ncd``), which is what the crash-recovery autosave writes.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 from pathlib import Path
@@ -24,11 +23,6 @@ from core.io import design as design_mod
 AUTOSAVE_MS = 3 * 60 * 1000
 DESIGN_SUFFIX = design_mod.SUFFIX
 H5_SUFFIXES = (".h5", ".hdf5")
-
-
-def h5_available() -> bool:
-    """Whether the Keras ``.h5`` reader and writer (``core.io.h5``) is installed."""
-    return importlib.util.find_spec("core.io.h5") is not None
 
 
 class Document(QObject):
@@ -131,8 +125,6 @@ def read_model(path: str) -> Any:
     from core.api import Model
 
     if path.lower().endswith(H5_SUFFIXES):
-        if not h5_available():
-            raise ModelFileError("reading .h5 model files is not available in this installation")
         from core.io.h5 import load_model
         return load_model(path)
     return Model.from_graph(design_mod.read_design(path))
@@ -140,9 +132,6 @@ def read_model(path: str) -> Any:
 
 def save_h5(model: Any, path: str) -> None:
     """Write a Keras-compatible ``.h5`` file (weights, canvas positions and training state included)."""
-    if not h5_available():
-        raise ModelFileError(f"writing .h5 model files is not available in this installation: save as "
-                             f"{DESIGN_SUFFIX} instead")
     from core.io.h5 import save_model
     save_model(model, path)
 

@@ -18,10 +18,7 @@ from core.errors import NeuroCanvasError
 
 
 def file_filters() -> str:
-    design = f"NeuroCanvas design (*{DESIGN_SUFFIX})"
-    if document_mod.h5_available():
-        return f"Keras model (*.h5);;{design}"
-    return design
+    return f"Keras model (*.h5);;NeuroCanvas design (*{DESIGN_SUFFIX})"
 
 
 def open_template(window: DocumentWindow, key: str) -> None:
@@ -68,7 +65,7 @@ def save(window: DocumentWindow) -> bool:
 
 
 def save_as(window: DocumentWindow) -> bool:
-    suggested = window.document.path or ("model.h5" if document_mod.h5_available() else f"model{DESIGN_SUFFIX}")
+    suggested = window.document.path or "model.h5"
     path, chosen = QFileDialog.getSaveFileName(window, "Save the design", suggested, file_filters())
     if not path:
         return False

@@ -88,8 +88,6 @@ def test_library_search_filters_types(window):
 
 @pytest.mark.parametrize("suffix", [".ncd", ".h5"])
 def test_save_close_open_restores_the_design(window, qtbot, tmp_path, suffix):
-    if suffix == ".h5" and not document.h5_available():
-        pytest.fail("core.io.h5 is missing")
     graph = build_mlp(window)
     window.scene.select_layers([graph.layer_ids[1]])
     window.inspector.fields["units"].widget.setValue(64)
