@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -74,7 +74,6 @@ class Job:
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
     boundary_grid: np.ndarray | None = None
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def health_snapshot(trainer: Trainer, step: int) -> HealthRecord:
