@@ -43,15 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command(sub: Any, name: str, text: str, json_help: str = "print the result as one JSON object") -> Any:
     cmd = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EPILOG)
-    cmd.add_argument("model", metavar="MODEL.h5", help="a model file (.h5) saved by NeuroCanvas or Keras")
+    cmd.add_argument("model", metavar="MODEL.h5", help="a model file (.h5) saved by NeuroCanvas or Keras, or a "
+                     "NeuroCanvas design (.ncd: fresh weights; train writes MODEL.h5 beside it)")
     cmd.add_argument("--json", action="store_true", help=json_help)
     return cmd
 
 
 def _add_data(cmd: Any, what: str = "the data") -> None:
     cmd.add_argument("--data", required=True, metavar="SAMPLE|FILE",
-                     help=f"{what}: a sample name (see `neurocanvas samples`), or a .npz (x, y), .csv (target last) "
-                          "or .h5 (datasets x, y) file")
+                     help=f"{what}: a sample name (see `neurocanvas samples`), or a data file: .csv (target last), "
+                          ".npz (x, y), .npy (x.npy beside y.npy), .h5 (datasets x, y), MNIST IDX or a folder of "
+                          "images with one subfolder per class")
     cmd.add_argument("--param", action="append", metavar="KEY=VALUE",
                      help="a parameter of the sample data set (repeatable), e.g. --param n=1000")
     cmd.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")

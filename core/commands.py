@@ -89,6 +89,32 @@ def _default_loss(model: Any, data: Any) -> str:
     return tasks.suggest_loss(tasks.network_io(model.graph), data.task)
 
 
+# -- models ------------------------------------------------------------------------------------------------------
+def open_model(path: str, compile: bool = True, weights: bool = False) -> Any:
+    """A model file (``.h5``, with its weights and training state) or a ``.ncd`` design (fresh weights).
+
+    ``weights``: the command needs trained weights, so a design is refused with what to do instead.
+    """
+    from core.io import design
+    if not str(path).lower().endswith(design.SUFFIX):
+        from core.io.h5 import load_model
+        return load_model(path, compile=compile)
+    if weights:
+        raise UsageError(f"{path} is a design without trained weights: train it first (neurocanvas train {path} "
+                         f"--data ...), then use the {Path(path).with_suffix('.h5').name} that train writes")
+    from core.api import Model
+    return Model.from_graph(design.read_design(path), name=Path(path).stem)
+
+
+def trained_path(model: str, out: str | None = None) -> Path:
+    """Where train saves: ``out``, else the model file itself (beside a design: its name with ``.h5``)."""
+    from core.io import design
+    if out:
+        return Path(out)
+    path = Path(model)
+    return path.with_suffix(".h5") if path.suffix.lower() == design.SUFFIX else path
+
+
 # -- train / evaluate / predict ------------------------------------------------------------------------------------
 def _compile(model: Any, data: Any, args: Any) -> None:
     """Keep the file's training settings unless the command line changes them."""
@@ -108,9 +134,9 @@ def _compile(model: Any, data: Any, args: Any) -> None:
 
 
 def run_train(args: Any) -> dict[str, Any]:
-    from core.io.h5 import load_model, save_model
+    from core.io.h5 import save_model
     from core.progress import ProgressBar
-    model = load_model(args.model)
+    model = open_model(args.model)
     data = load_data(args.data, parse_params(args.param))
     _compile(model, data, args)
     splits = data.split(validation=args.validation_split, test=0.0, seed=args.seed)
@@ -127,7 +153,7 @@ def run_train(args: Any) -> dict[str, Any]:
     history = model.fit(_prepared(model, train.x), _targets(model, train), batch_size=args.batch_size,
                         epochs=args.epochs, verbose=0, callbacks=bar, validation_data=validation)
     _merge_history(model, previous, history)
-    out = args.out or args.model
+    out = trained_path(args.model, args.out)
     save_model(model, out)
     final = {k: v[-1] for k, v in history.history.items()}
     return {"model": str(out), "epochs": len(history.epoch), "samples": len(train),
@@ -148,8 +174,7 @@ def _merge_history(model: Any, previous: Any, latest: Any) -> None:
 
 
 def run_evaluate(args: Any) -> dict[str, Any]:
-    from core.io.h5 import load_model
-    model = load_model(args.model)
+    model = open_model(args.model, weights=True)
     data = load_data(args.data, parse_params(args.param))
     if model.loss is None:
         model.compile(optimizer="adam", loss=_default_loss(model, data),
@@ -160,8 +185,7 @@ def run_evaluate(args: Any) -> dict[str, Any]:
 
 
 def run_predict(args: Any) -> dict[str, Any]:
-    from core.io.h5 import load_model
-    model = load_model(args.model, compile=False)
+    model = open_model(args.model, compile=False, weights=True)
     x = _prepared(model, inputs_of(args.data, parse_params(args.param)))
     out = model.predict(x, batch_size=args.batch_size)
     if isinstance(out, list):
@@ -197,22 +221,20 @@ def _write_predictions_csv(path: Path, model: Any, out: np.ndarray) -> None:
 # -- export / summary / samples --------------------------------------------------------------------------------------
 def run_export(args: Any) -> dict[str, Any]:
     from core.io.exports import FORMATS, default_path, export
-    from core.io.h5 import load_model
     if args.format not in FORMATS:
         raise UsageError(f"--format {args.format}: choose one of {', '.join(FORMATS)}")
-    model = load_model(args.model)
+    model = open_model(args.model)
     out = Path(args.out) if args.out else default_path(args.model, args.format)
-    weights = os.path.relpath(os.path.abspath(args.model), os.path.dirname(os.path.abspath(out)))
+    weights = os.path.relpath(os.path.abspath(trained_path(args.model)), os.path.dirname(os.path.abspath(out)))
     export(model, out, args.format, weights_file=weights)
     return {"model": args.model, "format": args.format, "out": str(out), "bytes": out.stat().st_size}
 
 
 def run_summary(args: Any) -> dict[str, Any]:
     from core.io.exports import summary_markdown
-    from core.io.h5 import load_model
     from core.io.summary import summary_text
     from core.shapes import infer_shapes
-    model = load_model(args.model, compile=False)
+    model = open_model(args.model, compile=False)
     status = infer_shapes(model.graph)
     layers = [{"name": model.graph.layer(i).name, "type": model.graph.layer(i).type_name,
                "output_shape": format_shape(status[i].output_shape), "params": status[i].params,

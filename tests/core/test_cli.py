@@ -157,3 +157,28 @@ def test_no_command_is_a_usage_error_here_the_launcher_opens_the_app(capsys):
     with pytest.raises(SystemExit) as info:
         main(["design.h5"])
     assert info.value.code == 2
+
+
+def test_a_design_file_trains_on_an_image_folder(tmp_path, capsys):
+    from PIL import Image
+
+    from core.io.design import write_design
+    for k, name in enumerate(("dark", "light")):
+        (tmp_path / "pictures" / name).mkdir(parents=True)
+        for i in range(6):
+            Image.new("L", (4, 4), color=30 + 180 * k + i).save(tmp_path / "pictures" / name / f"{i}.png")
+    graph = tpl._chain(("InputLayer", {"shape": (4, 4, 1)}), ("Flatten", {}), tpl._dense(2, "softmax"))
+    write_design(graph, tmp_path / "net.ncd")
+    design, folder = str(tmp_path / "net.ncd"), str(tmp_path / "pictures")
+    assert main(["summary", design, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["params"] == 16 * 2 + 2
+    assert main(["evaluate", design, "--data", folder]) == 2
+    assert "without trained weights: train it first" in capsys.readouterr().err
+    assert main(["train", design, "--data", folder, "--epochs", "1", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == str(tmp_path / "net.h5")
+    trained = load_model(tmp_path / "net.h5")
+    assert trained.loss.name == "sparse_categorical_crossentropy"
+    assert trained.preprocessing.class_names == ["dark", "light"]
+    assert main(["evaluate", str(tmp_path / "net.h5"), "--data", folder, "--json"]) == 0
+    assert main(["export", design, "--format", "keras-script", "--out", str(tmp_path / "net_keras.py")]) == 0
+    assert 'WEIGHTS = os.path.join(HERE, "net.h5")' in (tmp_path / "net_keras.py").read_text()
