@@ -17,20 +17,6 @@ CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
 LEAKY_SLOPE = 0.2
 ELU_ALPHA = 1.0
 
-DOCS = {
-    "linear": "identity, f(x) = x",
-    "sigmoid": "logistic function 1 / (1 + e^-x), output in (0, 1)",
-    "tanh": "hyperbolic tangent, output in (-1, 1)",
-    "relu": "rectified linear unit max(0, x)",
-    "softmax": "normalised exponentials over the last axis: class probabilities that sum to 1",
-    "leaky_relu": "x for x > 0, 0.2·x otherwise",
-    "elu": "x for x > 0, e^x − 1 otherwise",
-    "gelu": "Gaussian error linear unit x·Φ(x)",
-    "softplus": "smooth ReLU log(1 + e^x)",
-    "hard_sigmoid": "piecewise-linear sigmoid clip(x/6 + 0.5, 0, 1) (Keras 3)",
-    "hard_sigmoid_tf2": "piecewise-linear sigmoid clip(0.2·x + 0.5, 0, 1) (tf.keras 2)",
-}
-
 
 def code(name: str | None) -> int:
     """The kernel code of an activation name (``None`` means linear)."""

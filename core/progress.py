@@ -14,13 +14,6 @@ class ProgressBar(Callback):
         self.verbose = verbose
         self.file = file or sys.stdout
         self._bar = None
-        self._epochs = 0
-
-    def on_train_begin(self, trainer) -> None:
-        self._epochs = 0
-
-    def on_epoch_begin(self, epoch: int) -> None:
-        self._epoch = epoch
 
     def on_batch_end(self, record: BatchEnd) -> None:
         if self.verbose != 1:

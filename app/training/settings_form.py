@@ -50,7 +50,6 @@ class SettingsForm(QWidget):
     """All settings of a run. ``dataset_changed`` fires when the data set choice or its parameters change."""
 
     dataset_changed = Signal()
-    settings_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -165,9 +165,6 @@ class Layer:
     def shape_error(self, message: str) -> ShapeError:
         return ShapeError(f"{self.type_name} '{self.name}': {message}")
 
-    def single_input(self, input_shapes: list[Shape]) -> Shape:
-        return input_shapes[0]
-
     def param_count(self, input_shapes: list[Shape]) -> int:
         return sum(int(np.prod(s.shape)) for s in self.weight_specs(input_shapes))
 

@@ -10,7 +10,7 @@ from numba import cuda
 from core.kernels.cuda._device import THREADS, blocks, dev, empty, flat
 from core.kernels.cuda.tensor import assign, mul, scale
 
-ADD, SUB, MUL, MAX = 0, 1, 2, 3
+ADD, SUB, MUL = 0, 1, 2
 
 
 @cuda.jit
