@@ -17,7 +17,9 @@ $(STAMP): $(PY) pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/neurocanvas
 
+# The import contracts of pyproject.toml first (core GUI-free, core's layers), then the tests.
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
 
 bench: $(STAMP)
