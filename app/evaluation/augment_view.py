@@ -9,12 +9,20 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.evaluation.base import EvaluationView
 from app.evaluation.predictions import image_pixmap
 from core.data import Augmentation, DataError, preview_grid
 
 
-class AugmentationPreview(QWidget):
+class AugmentationPreview(QWidget, EvaluationView):
     """Reads the augmentation settings from the training form; shows a 3×3 grid, the original top left."""
+
+    key = "augmentation"
+    title = "Augmentation"
+
+    @classmethod
+    def for_form(cls, form: Any) -> "AugmentationPreview":
+        return cls(form)
 
     def __init__(self, form: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +44,10 @@ class AugmentationPreview(QWidget):
             box.valueChanged.connect(self.redraw)
         form.aug_flip.toggled.connect(self.redraw)
         self.set_image(None)
+
+    def data_changed(self, data: Any) -> None:
+        """Preview the data set's first image (nothing for data that is not images)."""
+        self.set_image(data.x[0] if len(data.input_shape) == 3 else None)
 
     def set_image(self, image: np.ndarray | None) -> None:
         self.image = None if image is None else np.asarray(image, dtype=np.float32)

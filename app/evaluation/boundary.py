@@ -5,12 +5,15 @@ points; for regression, the predicted surface. Updated live while training (the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.evaluation.base import EvaluationView, RunContext
+from app.training.worker import BoundaryRecord
 
 CLASS_COLORS = np.array([(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
                          (23, 190, 207), (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34)], float)
@@ -56,8 +59,11 @@ def value_image(outputs: np.ndarray, size: int) -> np.ndarray:
     return (0.45 * rgb + 0.55 * 255).reshape(size, size, 3).astype(np.uint8)
 
 
-class BoundaryView(QWidget):
-    """The grid image under a scatter plot of the training points."""
+class BoundaryView(QWidget, EvaluationView):
+    """The grid image under a scatter plot of the training points (for networks with two inputs)."""
+
+    key = "boundary"
+    title = "Decision boundary"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +81,20 @@ class BoundaryView(QWidget):
         self.grid: Grid | None = None
         self.task = "classification"
         self.updates = 0
+
+    def applies_to(self, context: RunContext) -> bool:
+        return context.input_shape == (2,)
+
+    def run_started(self, context: RunContext) -> None:
+        self.set_data(context.x, context.labels, context.data, grid_for(context.x))
+
+    def job_fields(self) -> dict[str, Any]:
+        return {"boundary_grid": self.grid.points} if self.grid is not None else {}
+
+    def records(self, packet: Sequence[Any], context: RunContext) -> None:
+        for record in packet:
+            if isinstance(record, BoundaryRecord):
+                self.set_outputs(record.outputs)
 
     def set_data(self, x: np.ndarray, labels: np.ndarray, data: Any, grid: Grid) -> None:
         """The points to draw (coloured by class, or by value for regression) and the grid they lie on."""

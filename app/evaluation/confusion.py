@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from app.evaluation.base import EvaluationView, RunContext
+from app.training.worker import Predictions
 from core.metrics import confusion_matrix, precision_recall_f1
 
 
@@ -28,29 +30,37 @@ def confidences(outputs: np.ndarray) -> np.ndarray:
     return out.max(axis=-1)
 
 
-class ConfusionView(QWidget):
+class ConfusionView(QWidget, EvaluationView):
     """Rows: true class; columns: predicted class, then precision and recall of the row's class."""
+
+    key = "confusion"
+    title = "Confusion matrix"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("The confusion matrix appears here after a classification run.")
-        self.title.setObjectName("confusionTitle")
+        self.heading = QLabel("The confusion matrix appears here after a classification run.")
+        self.heading.setObjectName("confusionTitle")
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
+        layout.addWidget(self.heading)
         layout.addWidget(self.table, 1)
         self.matrix: np.ndarray | None = None
+
+    def records(self, packet: Sequence[Any], context: RunContext) -> None:
+        for record in packet:
+            if isinstance(record, Predictions):
+                self.set_result(record.outputs, context.eval_labels, context.data, record.split)
 
     def set_result(self, outputs: np.ndarray, labels: np.ndarray, data: Any, split: str) -> None:
         if data.task != "classification":
             self.matrix = None
             self.table.clear()
             self.table.setRowCount(0)
-            self.title.setText("A confusion matrix is for classification; see Predictions for this regression.")
+            self.heading.setText("A confusion matrix is for classification; see Predictions for this regression.")
             return
         k = data.num_classes
         matrix = confusion_matrix(np.asarray(labels, np.int64), predicted_labels(outputs), num_classes=k)
@@ -77,5 +87,5 @@ class ConfusionView(QWidget):
                 item.setTextAlignment(Qt.AlignCenter)
                 self.table.setItem(i, col, item)
         accuracy = np.trace(matrix) / max(1, matrix.sum())
-        self.title.setText(f"Confusion matrix on the {split} split ({int(matrix.sum())} samples): accuracy "
+        self.heading.setText(f"Confusion matrix on the {split} split ({int(matrix.sum())} samples): accuracy "
                            f"{accuracy:.1%}. Rows: true class; columns: predicted class.")

@@ -3,10 +3,13 @@ gradients and dead ReLU units, and the stop on NaN explained."""
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
+from app.evaluation.base import EvaluationView, RunContext
 from app.training.worker import HealthRecord
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -39,8 +42,11 @@ def diagnose(history: list[HealthRecord]) -> list[str]:
     return found
 
 
-class HealthView(QWidget):
+class HealthView(QWidget, EvaluationView):
     """Two log-scale plots (gradient norms, weight norms) per layer and the list of warnings."""
+
+    key = "health"
+    title = "Training health"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +75,22 @@ class HealthView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addLayout(side)
         self.reset()
+
+    def run_started(self, context: RunContext) -> None:
+        if context.fresh:  # a continued run extends the curves of the last one
+            self.reset()
+
+    def records(self, packet: Sequence[Any], context: RunContext) -> None:
+        for record in packet:
+            if isinstance(record, HealthRecord):
+                self.add(record)
+
+    def tick(self) -> None:
+        self.redraw()
+
+    def run_finished(self, outcome: Any, context: RunContext) -> None:
+        if outcome.outcome == "error":
+            self.explain_stop(outcome.message)
 
     def reset(self) -> None:
         self.history: list[HealthRecord] = []

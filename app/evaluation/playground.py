@@ -16,6 +16,7 @@ from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from app.evaluation.base import EvaluationView
 from core import optimizers
 from core.kernels import get_backend
 
@@ -81,8 +82,13 @@ class Racer:
         self.path.append(self.w.copy())
 
 
-class OptimizerPlayground(QWidget):
-    """Choose a surface, the racers and a learning rate; Start runs them together, Reset puts them back."""
+class OptimizerPlayground(QWidget, EvaluationView):
+    """Choose a surface, the racers and a learning rate; Start runs them together, Reset puts them back.
+
+    It races on its own surfaces, so it takes no part in the panel's runs."""
+
+    key = "playground"
+    title = "Optimiser playground"
 
     @property
     def kernels(self):

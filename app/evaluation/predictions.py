@@ -3,7 +3,7 @@ confidence) and a table for every other kind of data."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
@@ -11,7 +11,9 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                                QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from app.evaluation.base import EvaluationView, RunContext
 from app.evaluation.confusion import confidences, predicted_labels
+from app.training.worker import Predictions
 
 MAX_SHOWN = 240  # items drawn at once: enough to browse, cheap to build
 
@@ -31,8 +33,11 @@ def image_pixmap(image: np.ndarray, side: int = 56) -> QPixmap:
     return QPixmap.fromImage(qimage.copy()).scaled(side, side, Qt.KeepAspectRatio, Qt.FastTransformation)
 
 
-class PredictionsView(QWidget):
+class PredictionsView(QWidget, EvaluationView):
     """Shows the last run's predictions on the evaluation split."""
+
+    key = "predictions"
+    title = "Predictions"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +69,11 @@ class PredictionsView(QWidget):
         self.order.currentIndexChanged.connect(self.refresh)
         self.result: dict[str, Any] | None = None
         self._stale = False
+
+    def records(self, packet: Sequence[Any], context: RunContext) -> None:
+        for record in packet:
+            if isinstance(record, Predictions):
+                self.set_result(context.eval_x, record.outputs, context.eval_labels, context.data)
 
     def set_result(self, x: np.ndarray, outputs: np.ndarray, labels: np.ndarray, data: Any) -> None:
         classify = data.task == "classification"

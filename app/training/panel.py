@@ -15,15 +15,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from app.evaluation.augment_view import AugmentationPreview
-from app.evaluation.boundary import BoundaryView, grid_for
-from app.evaluation.confusion import ConfusionView
-from app.evaluation.health import HealthView
-from app.evaluation.playground import OptimizerPlayground
-from app.evaluation.predictions import PredictionsView
+from app.evaluation.base import EvaluationView, RunContext
+from app.evaluation.registry import evaluation_views
 from app.training.plots import TrainingPlots
 from app.training.settings_form import SettingsForm
-from app.training.worker import BoundaryRecord, Finished, HealthRecord, Job, Predictions, TrainingWorker
+from app.training.worker import Finished, Job, TrainingWorker
 from core import tasks
 from core.data import DataError, Splits, load_sample
 from core.errors import NeuroCanvasError
@@ -53,12 +49,11 @@ class TrainingPanel(QWidget):
         self.form.open_file.clicked.connect(self.open_data_file)
         self.form.validation.valueChanged.connect(self._on_dataset_changed)
         self.plots = TrainingPlots()
-        self.boundary = BoundaryView()
-        self.confusion = ConfusionView()
-        self.predictions = PredictionsView()
-        self.health = HealthView()
-        self.augmentation = AugmentationPreview(self.form)
-        self.playground = OptimizerPlayground()
+        self.views: list[EvaluationView] = [cls.for_form(self.form) for cls in evaluation_views()]
+        for view in self.views:
+            setattr(self, view.key, view)  # panel.boundary, panel.health, ...
+        self.context: RunContext | None = None
+        self.active_views: list[EvaluationView] = []  # the views that apply to the current run
         self._build()
         self._timer = QTimer(self, interval=REDRAW_MS, timeout=self._redraw)
         self._progress_state: dict[str, Any] = {}
@@ -82,11 +77,9 @@ class TrainingPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.tabs = QTabWidget()
-        for widget, title in ((self.plots, "Curves"), (self.boundary, "Decision boundary"),
-                              (self.confusion, "Confusion matrix"), (self.predictions, "Predictions"),
-                              (self.health, "Training health"), (self.augmentation, "Augmentation"),
-                              (self.playground, "Optimiser playground")):
-            self.tabs.addTab(widget, title)
+        self.tabs.addTab(self.plots, "Curves")
+        for view in self.views:
+            self.tabs.addTab(view, view.title)
         right = QWidget()
         box = QVBoxLayout(right)
         box.setContentsMargins(4, 0, 0, 0)
@@ -144,7 +137,8 @@ class TrainingPanel(QWidget):
         self.form.data_info.setText(data.summary())
         self.form.augmentation.setEnabled(len(data.input_shape) == 3)
         self.form.set_training_samples(int(round(len(data) * (1 - self.form.validation.value()))))
-        self.augmentation.set_image(data.x[0] if len(data.input_shape) == 3 else None)
+        for view in self.views:
+            view.data_changed(data)
         self.suggest_loss()
 
     def load_dataset(self) -> Any:
@@ -255,8 +249,7 @@ class TrainingPanel(QWidget):
             return False
         metric_title = "Accuracy" if self.dataset.task == "classification" else "Mean absolute error"
         self.plots.new_run(form.describe(), metric_title)
-        self.health.reset()
-        self._launch(initial_epoch=0)
+        self._launch(initial_epoch=0, fresh=True)
         return True
 
     def _can_continue(self) -> bool:
@@ -273,16 +266,13 @@ class TrainingPanel(QWidget):
         self._launch(initial_epoch=self.window_.document.model._get_trainer().epochs_done)
         return True
 
-    def _launch(self, initial_epoch: int) -> None:
+    def _launch(self, initial_epoch: int, fresh: bool = False) -> None:
         p, form = self.prepared, self.form
         trainer = self.window_.document.model._get_trainer()
-        grid = None
-        if p["io"].input_shape == (2,):
-            grid = grid_for(p["x"])
-            self.boundary.set_data(p["x"], p["labels"], p["data"], grid)
+        asked = self._start_views(fresh)
         augment = form.augmentation_instance()
         job = Job(p["x"], p["y"], form.epochs.value(), form.batch_size.value(), initial_epoch, p["val"],
-                  p["evaluation"], augment, None if grid is None else grid.points, form.seed.value())
+                  p["evaluation"], augment, seed=form.seed.value(), **asked)
         self.epoch_rates: list[float] = []  # the trainer's samples/s of each epoch of this run
         self.worker = TrainingWorker(trainer, job, self)
         self.worker.records.connect(self._on_records)
@@ -299,6 +289,18 @@ class TrainingPanel(QWidget):
         self.worker.start()
         self._timer.start()
         self.run_started.emit()
+
+    def _start_views(self, fresh: bool) -> dict[str, Any]:
+        """Tell the views that apply a run starts; returns the Job fields they ask for."""
+        p = self.prepared
+        self.context = RunContext(p["data"], p["x"], p["labels"], p["eval_x"], p["eval_labels"],
+                                  p["io"].input_shape, fresh)
+        self.active_views = [view for view in self.views if view.applies_to(self.context)]
+        asked: dict[str, Any] = {}
+        for view in self.active_views:
+            view.run_started(self.context)
+            asked.update(view.job_fields())
+        return asked
 
     def pause(self) -> None:
         if self.worker is not None and self.state == "running":
@@ -340,14 +342,8 @@ class TrainingPanel(QWidget):
             elif isinstance(record, EpochEnd):
                 self.plots.add(record)
                 self.epoch_rates.append(record.samples_per_second)
-            elif isinstance(record, HealthRecord):
-                self.health.add(record)
-            elif isinstance(record, BoundaryRecord):
-                self.boundary.set_outputs(record.outputs)
-            elif isinstance(record, Predictions):
-                p = self.prepared
-                self.confusion.set_result(record.outputs, p["eval_labels"], p["data"], record.split)
-                self.predictions.set_result(p["eval_x"], record.outputs, p["eval_labels"], p["data"])
+        for view in self.active_views:
+            view.records(packet, self.context)
         self.records_arrived.emit()
 
     def _count(self, record: BatchEnd) -> None:
@@ -361,7 +357,8 @@ class TrainingPanel(QWidget):
 
     def _redraw(self) -> None:
         self.plots.redraw()
-        self.health.redraw()
+        for view in self.active_views:
+            view.tick()
         s = self._progress_state
         if s:
             self.progress.setValue(min(s["done"], s["total"]))
@@ -378,8 +375,9 @@ class TrainingPanel(QWidget):
         if outcome.outcome == "error":
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(f"Training stopped: {outcome.message}")
-            self.health.explain_stop(outcome.message)
         else:
             self.message.setText(f"Training {outcome.outcome} after {outcome.epochs_done} epoch(s).")
+        for view in self.active_views:
+            view.run_finished(outcome, self.context)
         self._set_state("idle")
         self.run_finished.emit(outcome)

@@ -43,7 +43,7 @@ def test_confusion_matrix_with_precision_and_recall(qtbot, digits):
     assert view.table.columnCount() == 12
     recall_0 = np.mean(pred[labels == 0] == 0)
     assert view.table.item(0, 11).text() == f"{recall_0:.0%}"
-    assert "accuracy 80.0%" in view.title.text()
+    assert "accuracy 80.0%" in view.heading.text()
 
 
 def test_gallery_filters_and_sorts(qtbot, digits):
