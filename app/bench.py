@@ -18,7 +18,7 @@ from PySide6.QtCore import QPointF, QSettings
 
 def build_design(count: int) -> dict:
     """A chain of Dense layers from one input, with a Dense side branch every tenth layer."""
-    from app.templates import graph_design
+    from core.templates import graph_design
 
     nodes = [("n0", "InputLayer", {"shape": (32,)}, [])]
     for i in range(1, count):

@@ -10,10 +10,11 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import document as document_mod
-from app import settings, templates
+from app import settings
 from app.undo_commands import InsertDesignCommand
 from app.document import DESIGN_SUFFIX, Document
 from app.window_protocol import DocumentWindow
+from core import templates
 from core.errors import NeuroCanvasError
 
 

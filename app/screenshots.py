@@ -22,7 +22,7 @@ def _settle(app) -> None:
 
 def _error_design(window) -> None:
     """A CNN whose Dense layer gets an image: the missing Flatten is reported on the block and in Problems."""
-    from app import templates
+    from core import templates
     from app.undo_commands import InsertDesignCommand
 
     design = templates.chain(("InputLayer", {"shape": (28, 28, 1)}),

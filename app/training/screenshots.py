@@ -53,7 +53,7 @@ def _close(window) -> None:
 
 def spiral(app, folder: Path) -> None:
     """A three-layer tanh network on the spirals, photographed mid-run with its decision boundary."""
-    from app import templates
+    from core import templates
     design = templates.chain(("InputLayer", {"shape": (2,)}), *[("Dense", {"units": 32, "activation": "tanh"})] * 3,
                              ("Dense", {"units": 2, "activation": "softmax"}))
     window, panel = _window(app, design, "spirals")
@@ -69,7 +69,7 @@ def spiral(app, folder: Path) -> None:
 
 def digits(app, folder: Path) -> None:
     """The digits template trained for a few epochs, then its confusion matrix on the validation split."""
-    from app import templates
+    from core import templates
     window, panel = _window(app, templates.get("digits").design(), "digits")
     panel.form.epochs.setValue(12)
     panel.form.batch_size.setValue(32)

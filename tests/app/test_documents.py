@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from app import document, templates
+from app import document
 from app.undo_commands import AddLayerCommand, InsertDesignCommand
 from app.main_window import MainWindow
+from core import templates
 from core.io import design
 from core.shapes import check_buildable
 

@@ -6,9 +6,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QTableWidget
 
-from app import templates
 from app.undo_commands import InsertDesignCommand
 from app.training import data_import
+from core import templates
 from tests.app.test_training_panel import TIMEOUT, use_template
 
 

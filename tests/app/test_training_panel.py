@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import templates
 from app.undo_commands import InsertDesignCommand
+from core import templates
 
 TIMEOUT = 60_000  # ms: generous, the machine may be loaded
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
-from app import templates
 from app.undo_commands import InsertDesignCommand
+from core import templates
 from core.graph import Graph
 from core.shapes import check_buildable, total_params
 

@@ -1,8 +1,12 @@
-"""Ready-made designs offered on the start page.
+"""The starter designs: ready-made networks with a title and a description, offered by the GUI's template
+gallery (the start page) and usable from code (``core.templates.get("lenet").graph()``).
 
 Each template is a chain or a small graph of layers given by Keras type names and configs; it is turned into a
-design when it is opened, so it uses whatever the layer registry holds at that moment. A template whose layer
-types are not registered is shown as unavailable.
+design (:mod:`core.io.design`) when it is opened, so it uses whatever the layer registry holds at that moment.
+A template whose layer types are not registered is shown as unavailable. A template made for one of the built-in
+samples names it (``sample``); that sample's training recipe is :func:`core.data.starter`.
+
+To add a starter design, append a :class:`Template` to ``TEMPLATES``: the gallery and the tests pick it up.
 """
 
 from __future__ import annotations
@@ -19,13 +23,23 @@ Spec = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Template:
+    """A starter design: ``key`` names it, ``title`` and ``description`` are what the gallery shows."""
+
     key: str
     title: str
     description: str
     build: Callable[[], dict[str, Any]]
+    sample: str | None = None  # the built-in sample the design is made for, if any
 
     def design(self) -> dict[str, Any]:
+        """The design as plain data (layers with canvas positions, links), ready for the canvas or a file."""
         return self.build()
+
+    def graph(self) -> Graph:
+        """A new graph holding the design."""
+        graph = Graph()
+        add_design(graph, self.build())
+        return graph
 
     def missing_types(self) -> list[str]:
         return required_types(self.build())
@@ -116,29 +130,31 @@ TEMPLATES: list[Template] = [
     Template("autoencoder", "Dense autoencoder", "784 → 128 → 32 → 128 → 784: dimension reduction to 32 values.",
              lambda: chain(_input(784), _dense(128), _dense(32), _dense(128), _dense(784, "sigmoid"))),
     Template("xor", "2-D two classes", "XOR, moons, circles, spirals: 2 → 16 → 16 → 1 (sigmoid).",
-             _classifier_2d(2)),
+             _classifier_2d(2), sample="xor"),
     Template("blobs", "2-D three classes", "Blobs with 3 centres: 2 → 16 → 16 → 3 (softmax).",
-             _classifier_2d(3)),
+             _classifier_2d(3), sample="blobs"),
     Template("regression", "Curve regression", "Sine, polynomial and step samples: 1 → 32 → 32 → 1 (linear).",
-             lambda: chain(_input(1), _dense(32, "tanh"), _dense(32, "tanh"), _dense(1, None))),
+             lambda: chain(_input(1), _dense(32, "tanh"), _dense(32, "tanh"), _dense(1, None)), sample="sine"),
     Template("surface", "Surface regression", "The 2-D surface sample: 2 → 32 → 32 → 1 (linear).",
-             lambda: chain(_input(2), _dense(32, "tanh"), _dense(32, "tanh"), _dense(1, None))),
+             lambda: chain(_input(2), _dense(32, "tanh"), _dense(32, "tanh"), _dense(1, None)), sample="surface"),
     Template("digits", "Digits (8×8)", "The UCI digits sample: a small CNN on 8×8×1 images, 10 classes.",
              lambda: chain(_input(8, 8, 1), _conv(16), ("MaxPooling2D", {"pool_size": 2}), ("Flatten", {}),
-                           _dense(64), _dense(10, "softmax"))),
+                           _dense(64), _dense(10, "softmax")), sample="digits"),
     Template("shapes", "Shapes (28×28)", "The synthetic shapes sample: a CNN on 28×28×1 images, 4 classes.",
              lambda: chain(_input(28, 28, 1), _conv(8), ("MaxPooling2D", {"pool_size": 2}), _conv(16),
-                           ("MaxPooling2D", {"pool_size": 2}), ("Flatten", {}), _dense(32), _dense(4, "softmax"))),
+                           ("MaxPooling2D", {"pool_size": 2}), ("Flatten", {}), _dense(32), _dense(4, "softmax")),
+             sample="shapes"),
     Template("waveforms", "Waveforms (sequences)", "The waveforms sample: an LSTM over 48 steps, 4 classes.",
-             lambda: chain(_input(48, 1), ("LSTM", {"units": 16}), _dense(4, "softmax"))),
-    Template("iris", "Iris (tabular)", "4 measurements → 3 species.", _tabular(4, 3)),
-    Template("wine", "Wine (tabular)", "13 measurements → 3 cultivars.", _tabular(13, 3)),
+             lambda: chain(_input(48, 1), ("LSTM", {"units": 16}), _dense(4, "softmax")), sample="waveforms"),
+    Template("iris", "Iris (tabular)", "4 measurements → 3 species.", _tabular(4, 3), sample="iris"),
+    Template("wine", "Wine (tabular)", "13 measurements → 3 cultivars.", _tabular(13, 3), sample="wine"),
     Template("breast_cancer", "Breast cancer (tabular)", "30 measurements → benign or malignant.",
-             _tabular(30, 2)),
+             _tabular(30, 2), sample="breast_cancer"),
 ]
 
 
 def get(key: str) -> Template:
+    """The template named ``key``."""
     for template in TEMPLATES:
         if template.key == key:
             return template
