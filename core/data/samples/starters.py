@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core import tasks
 from core.data.dataset import Dataset
 from core.data.samples.registry import get_spec, load_sample
 from core.graph import Graph
@@ -95,28 +96,26 @@ def _lstm(units: int, classify: bool):
     return build
 
 
-CLS = ("sparse_categorical_crossentropy", ["accuracy"])
-REG = ("mse", [])
-# sample -> (builder, (loss, metrics), learning rate, epochs, batch size, scaling)
-RECIPES: dict[str, tuple[Callable[[Dataset], Graph], tuple, float, int, int, str | None]] = {
-    "xor": (_classifier((8, 8), "tanh"), CLS, 0.02, 60, 16, None),
-    "circles": (_classifier((8, 8), "tanh"), CLS, 0.02, 60, 16, None),
-    "moons": (_classifier((16, 16), "tanh"), CLS, 0.02, 60, 16, None),
-    "spirals": (_classifier((32, 32, 32), "tanh"), CLS, 0.01, 150, 16, None),
-    "spirals_n": (_classifier((32, 32, 32), "tanh"), CLS, 0.01, 150, 16, None),
-    "blobs": (_classifier((8,), "tanh"), CLS, 0.02, 30, 16, None),
-    "sine": (_regressor((32, 32)), REG, 3e-3, 200, 16, None),
-    "polynomial": (_regressor((32, 32)), REG, 0.01, 150, 16, None),
-    "step": (_regressor((64, 64)), REG, 0.01, 200, 16, None),
-    "surface": (_regressor((64, 64)), REG, 0.01, 150, 16, None),
-    "digits": (_classifier((64,), flatten=True), CLS, 1e-3, 40, 32, None),
-    "shapes": (_conv_classifier, CLS, 3e-3, 20, 32, None),
-    "iris": (_classifier((16,)), CLS, 0.01, 150, 16, "standard"),
-    "wine": (_classifier((16,)), CLS, 0.01, 60, 16, "standard"),
-    "breast_cancer": (_classifier((16,)), CLS, 3e-3, 40, 16, "standard"),
-    "sine_forecast": (_lstm(16, False), REG, 1e-2, 30, 32, None),
-    "random_walk": (_regressor((16,), flatten=True), REG, 3e-3, 60, 32, "standard"),
-    "waveforms": (_conv1d_classifier, CLS, 1e-2, 30, 32, None),
+# sample -> (builder, learning rate, epochs, batch size, scaling); the loss and metrics are core.tasks's
+RECIPES: dict[str, tuple[Callable[[Dataset], Graph], float, int, int, str | None]] = {
+    "xor": (_classifier((8, 8), "tanh"), 0.02, 60, 16, None),
+    "circles": (_classifier((8, 8), "tanh"), 0.02, 60, 16, None),
+    "moons": (_classifier((16, 16), "tanh"), 0.02, 60, 16, None),
+    "spirals": (_classifier((32, 32, 32), "tanh"), 0.01, 150, 16, None),
+    "spirals_n": (_classifier((32, 32, 32), "tanh"), 0.01, 150, 16, None),
+    "blobs": (_classifier((8,), "tanh"), 0.02, 30, 16, None),
+    "sine": (_regressor((32, 32)), 3e-3, 200, 16, None),
+    "polynomial": (_regressor((32, 32)), 0.01, 150, 16, None),
+    "step": (_regressor((64, 64)), 0.01, 200, 16, None),
+    "surface": (_regressor((64, 64)), 0.01, 150, 16, None),
+    "digits": (_classifier((64,), flatten=True), 1e-3, 40, 32, None),
+    "shapes": (_conv_classifier, 3e-3, 20, 32, None),
+    "iris": (_classifier((16,)), 0.01, 150, 16, "standard"),
+    "wine": (_classifier((16,)), 0.01, 60, 16, "standard"),
+    "breast_cancer": (_classifier((16,)), 3e-3, 40, 16, "standard"),
+    "sine_forecast": (_lstm(16, False), 1e-2, 30, 32, None),
+    "random_walk": (_regressor((16,), flatten=True), 3e-3, 60, 32, "standard"),
+    "waveforms": (_conv1d_classifier, 1e-2, 30, 32, None),
 }
 VARIANTS = {"shapes": "cnn", "sine_forecast": "lstm", "waveforms": "cnn1d"}  # every other starter is an MLP
 
@@ -125,8 +124,10 @@ def starter(name: str, data: Dataset | None = None) -> Starter:
     """The recommended network and settings for a sample (shaped for ``data``, default: the default sample)."""
     get_spec(name)
     data = load_sample(name) if data is None else data
-    build, (loss, metrics), lr, epochs, batch, scaling = RECIPES[name]
-    return Starter(name, build(data), loss, lr, epochs, batch, list(metrics), scaling,
+    build, lr, epochs, batch, scaling = RECIPES[name]
+    graph = build(data)
+    loss = tasks.suggest_loss(tasks.network_io(graph), data.task)
+    return Starter(name, graph, loss, lr, epochs, batch, tasks.suggest_metrics(data.task), scaling,
                    variant=VARIANTS.get(name, "mlp"))
 
 
@@ -138,7 +139,7 @@ def train_starter(name: str, seed: int = 0, test: float = 0.2, epochs: int | Non
     """
     data = load_sample(name, **params)
     splits = data.split(validation=0.0, test=test, seed=seed)
-    scaling = RECIPES[name][5]
+    scaling = RECIPES[name][4]
     if scaling:
         splits = splits.scaled(scaling)
     recipe = starter(name, splits.train)
