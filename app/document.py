@@ -125,14 +125,14 @@ def read_model(path: str) -> Any:
     from core.api import Model
 
     if path.lower().endswith(H5_SUFFIXES):
-        from core.io.h5 import load_model
+        from core.api import load_model
         return load_model(path)
     return Model.from_graph(design_mod.read_design(path))
 
 
 def save_h5(model: Any, path: str) -> None:
     """Write a Keras-compatible ``.h5`` file (weights, canvas positions and training state included)."""
-    from core.io.h5 import save_model
+    from core.api import save_model
     save_model(model, path)
 
 

@@ -7,12 +7,12 @@ loss and every optimiser is importable from here by its Keras class name.
 import core._startup  # noqa: F401  (first: BLAS thread settings, before NumPy loads)
 from core import losses as _losses
 from core import optimizers as _optimizers
-from core.api import Input, Model, Sequential
+from core.api import Input, Model, Sequential, load_model, save_model
 from core.engine import Network, build
 from core.errors import (ConfigError, CycleError, GraphError, ModelFileError, NeuroCanvasError, ShapeError,
                          TrainingError)
 from core.graph import Graph, Link
-from core.io.h5 import load_model
+from core.api import load_model
 from core.layers import registry as _registry
 from core.training import Callback, History, Trainer
 
@@ -24,7 +24,7 @@ for _cls in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values()
     globals()[_cls.__name__] = _cls
 
 __all__ = sorted(
-    ["Input", "Model", "Sequential", "load_model", "Network", "build", "Graph", "Link", "Callback", "History", "Trainer",
+    ["Input", "Model", "Sequential", "load_model", "save_model", "Network", "build", "Graph", "Link", "Callback", "History", "Trainer",
      "ConfigError", "CycleError", "GraphError", "ModelFileError", "NeuroCanvasError", "ShapeError", "TrainingError"]
     + [c.__name__ for c in _registry.iter_classes()]
     + [c.__name__ for c in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values())])

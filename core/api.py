@@ -3,6 +3,9 @@
 A model is a thin handle on a :class:`~core.graph.Graph` (``model.graph``), so the canvas and a script share one
 representation: ``Model.from_graph(graph)`` wraps a drawn design, and ``model.graph`` opens a scripted one on
 the canvas. The runnable :class:`~core.engine.Network` is built on first use and rebuilt after the graph changes.
+Everything a file keeps of a model is declared here (``compiled``, ``history``, ``preprocessing``,
+``dataset_info``) and handed to :mod:`core.io` as one :class:`~core.io.state.ModelState` (``model.state()``,
+``Model.from_state``): :func:`save_model` and :func:`load_model` are the two ends.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import numpy as np
 from core import losses as losses_mod
 from core import optimizers as optimizers_mod
 from core.engine import Network, build, is_lazy
-from core.errors import ConfigError, GraphError
+from core.errors import ConfigError, GraphError, ModelFileError
 from core.graph import Graph
+from core.io import h5, weights as weights_io
+from core.io.state import ModelState
 from core.io.summary import summary_text
 from core.layers.base import Layer, SymbolicTensor
 from core.layers.core import InputLayer
-from core.training import Callback, History, Trainer, as_list
+from core.training import Callback, CompileSpec, History, Trainer, as_list
 
 
 def Input(shape: Sequence[int] | int | None = None, name: str | None = None, *,
@@ -47,10 +52,15 @@ class Model:
         self._attach(Graph() if outputs is None else _graph_from_tensors(as_list(inputs), as_list(outputs)))
         self._network: Network | None = None
         self._trainer: Trainer | None = None
-        self._compiled: dict[str, Any] | None = None
+        self._compiled: CompileSpec | None = None
         self.backend = "cpu"
         self.seed: int | None = 0
-        self.stop_training = False
+        #: The history of the training so far (``fit`` sets it; a loaded file brings it), or None.
+        self.history: History | None = None
+        #: The fitted steps new inputs go through before ``predict`` (:class:`core.data.Preprocessing`), or None.
+        self.preprocessing: Any = None
+        #: A JSON-able reference to the data set the model was trained on, or None.
+        self.dataset_info: dict[str, Any] | None = None
 
     @classmethod
     def from_graph(cls, graph: Graph, name: str | None = None) -> "Model":
@@ -101,8 +111,7 @@ class Model:
                                        "jit_compile"})
         if unused:
             raise ConfigError(f"compile: unknown argument(s) {', '.join(unused)}")
-        self._compiled = {"optimizer": optimizers_mod.get(optimizer), "loss": losses_mod.get(loss),
-                          "metrics": list(metrics or [])}
+        self._compiled = CompileSpec(optimizers_mod.get(optimizer), losses_mod.get(loss), list(metrics or []))
         if backend != self.backend or (seed is not None and seed != self.seed):
             weights = self._network.get_weights() if self._network is not None else None
             self.backend, self.seed = backend, (self.seed if seed is None else seed)
@@ -112,22 +121,36 @@ class Model:
         self._trainer = None
 
     @property
+    def compiled(self) -> CompileSpec | None:
+        """The optimiser, loss and metrics chosen by ``compile``, or None before it."""
+        return self._compiled
+
+    @property
     def optimizer(self) -> optimizers_mod.Optimizer | None:
-        return self._compiled["optimizer"] if self._compiled else None
+        return self._compiled.optimizer if self._compiled else None
 
     @property
     def loss(self) -> losses_mod.Loss | None:
-        return self._compiled["loss"] if self._compiled else None
+        return self._compiled.loss if self._compiled else None
 
-    def _get_trainer(self) -> Trainer:
+    @property
+    def trainer(self) -> Trainer:
+        """The :class:`~core.training.Trainer` of the compiled model (kept while the design does not change, so
+        that its epoch count and pause/stop controls carry over between ``fit`` calls)."""
         if self._compiled is None:
             raise ConfigError("the model must be compiled before training or evaluation: call "
                               "model.compile(optimizer=..., loss=...)")
         if self._trainer is None or self._trainer.network is not self.network:
-            self._trainer = Trainer(self.network, self._compiled["loss"], self._compiled["optimizer"],
-                                    self._compiled["metrics"], seed=self.seed)
+            spec = self._compiled
+            self._trainer = Trainer(self.network, spec.loss, spec.optimizer, spec.metrics, seed=self.seed)
             self._trainer.model = self
         return self._trainer
+
+    def reset_weights(self, seed: int | None = None) -> None:
+        """Fresh weights from the layers' initialisers, reproducible for ``seed`` (default: the model's seed) and
+        the same on every backend; the optimiser and history are left to the caller."""
+        fresh = build(self._graph, backend="cpu", seed=self.seed if seed is None else seed)
+        self.network.set_weights(fresh.get_weights())
 
     def _prepare(self, x: Any) -> None:
         """Hook for Sequential's deferred input shape."""
@@ -137,7 +160,7 @@ class Model:
             validation_data: tuple | None = None, shuffle: bool = True, initial_epoch: int = 0) -> History:
         """Train as Keras's ``fit`` does; returns a History with per-epoch metrics."""
         self._prepare(x)
-        trainer = self._get_trainer()
+        trainer = self.trainer
         if not 0.0 <= validation_split < 1.0:
             raise ConfigError(f"validation_split must be in [0, 1), got {validation_split!r}")
         xs, ys = as_list(x), as_list(y)
@@ -164,7 +187,7 @@ class Model:
                  return_dict: bool = False) -> Any:
         """Loss (and metrics) on the given data: a float without metrics, else ``[loss, metric, ...]``."""
         self._prepare(x)
-        logs = self._get_trainer().evaluate(as_list(x), as_list(y), batch_size=batch_size or 32)
+        logs = self.trainer.evaluate(as_list(x), as_list(y), batch_size=batch_size or 32)
         if _verbosity(verbose):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
@@ -194,14 +217,62 @@ class Model:
         (print_fn or print)(summary_text(self._graph, self.name))
 
     def save(self, filepath: Any) -> None:
-        """Save to a Keras-compatible ``.h5`` file (design, weights, training state): :func:`core.io.h5.save_model`."""
-        from core.io.h5 import save_model
+        """Save to a Keras-compatible ``.h5`` file (design, weights, training state): :func:`save_model`."""
         save_model(self, filepath)
 
+    def save_weights(self, filepath: Any) -> None:
+        """Save only the weights, as Keras's ``save_weights('file.h5')`` does (atomically)."""
+        h5.write_weights(self._graph, self.network_weights(), filepath)
+
     def load_weights(self, filepath: Any) -> None:
-        """Load weights from a ``.h5`` model file, layer by layer by name (shapes must match)."""
-        from core.io.weights import load_weights
-        load_weights(self, filepath)
+        """Load weights from a ``.h5`` model or weights file, layer by layer by name (shapes must match)."""
+        net = self.network
+        self.network.set_weights(weights_io.load_weights(filepath, [(net.layers[i].name, net.specs[i])
+                                                                    for i in net.order]))
+
+    def network_weights(self) -> dict[str, list[np.ndarray]]:
+        """Host copies of every layer's weights, by layer id (Keras's order within a layer)."""
+        net = self.network
+        return {i: [np.array(net.ctx.k.to_host(w), copy=True) for w in net.weights[i]] for i in net.order}
+
+    # -- state, as files hold it ---------------------------------------------------------------------------
+    def state(self) -> ModelState:
+        """Everything a model file keeps of this model (weights copied to the host)."""
+        return ModelState(graph=self._graph, name=self.name, sequential=isinstance(self, Sequential),
+                          weights=self.network_weights(), compiled=self._compiled, history=self.history,
+                          preprocessing=self.preprocessing, dataset=self.dataset_info)
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> "Model":
+        """The model a :class:`ModelState` describes (a Sequential one where the state says so)."""
+        model = (Sequential if state.sequential else Model).from_graph(state.graph, name=state.name)
+        if state.weights:
+            net = model.network
+            net.set_weights([w for i in net.order for w in state.weights.get(i, [])])
+        if state.compiled is not None:
+            spec = state.compiled
+            model.compile(optimizer=spec.optimizer, loss=spec.loss, metrics=spec.metrics)
+        model.history, model.preprocessing, model.dataset_info = state.history, state.preprocessing, state.dataset
+        return model
+
+
+def save_model(model: "Model | Graph", path: Any) -> None:
+    """Write ``model`` (or a bare :class:`~core.graph.Graph`, a design with fresh weights) to ``path`` as a
+    Keras-compatible ``.h5`` file, atomically: the previous file stays intact if anything fails."""
+    try:
+        state = as_model(model).state()
+    except ConfigError as exc:
+        raise ModelFileError(f"save_model {exc}") from None
+    h5.write_model(state, path)
+
+
+def load_model(path: Any, compile: bool = True) -> "Model":
+    """The model stored in a ``.h5`` file written here, by Keras 2 or by Keras 3.
+
+    With ``compile`` (the default) the loss, metrics and optimiser are restored too (with the optimiser's exact
+    state for our files); ``compile=False`` skips them, as in Keras.
+    """
+    return Model.from_state(h5.read_model(path, compile))
 
 
 def as_model(model: "Model | Graph") -> "Model":

@@ -129,7 +129,7 @@ def first_batch(name: str, backend: str = "cpu") -> float:
     x, y = make_data(workload)
     data_seconds = time.perf_counter() - data_start
     model = build_model(workload, backend)
-    trainer = model._get_trainer()
+    trainer = model.trainer
     xs, ys = trainer.check_data(x[:workload.batch], y[:workload.batch])
     with trainer.network.compute_scope():
         trainer.train_batch(xs, ys)

@@ -97,7 +97,7 @@ def open_model(path: str, compile: bool = True, weights: bool = False) -> Any:
     """
     from core.io import design
     if not str(path).lower().endswith(design.SUFFIX):
-        from core.io.h5 import load_model
+        from core.api import load_model
         return load_model(path, compile=compile)
     if weights:
         raise UsageError(f"{path} is a design without trained weights: train it first (neurocanvas train {path} "
@@ -127,14 +127,14 @@ def _compile(model: Any, data: Any, args: Any) -> None:
     else:
         optimizer = current
     loss = args.loss or (model.loss.name if model.loss is not None else _default_loss(model, data))
-    metrics = (model._compiled or {}).get("metrics")
+    metrics = model.compiled.metrics if model.compiled else None
     if not metrics:
         metrics = tasks.suggest_metrics(data.task)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or [], backend=args.backend, seed=args.seed)
 
 
 def run_train(args: Any) -> dict[str, Any]:
-    from core.io.h5 import save_model
+    from core.api import save_model
     from core.progress import ProgressBar
     model = open_model(args.model)
     data = load_data(args.data, parse_params(args.param))

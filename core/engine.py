@@ -1,22 +1,28 @@
 """Builds a runnable :class:`Network` from a valid :class:`~core.graph.Graph` on a chosen backend.
 
-Forward runs in topological order and keeps what backward needs; backward runs in reverse order and sums the
-gradients of a tensor that feeds several layers. Weights are float32 (float64 for gradient checks), initialised
+A network runs one step for every kind of network — forward, loss, backward when the loss is finite, regularisers
+(:meth:`Network.train_step`) — over an executor chosen when it is built: layer by layer
+(:mod:`core.executors.layer_by_layer`), or a Dense chain's products in reused buffers where the backend offers
+that capability (:mod:`core.executors.dense_chain`). Weights are float32 (float64 for gradient checks), initialised
 as Keras does by default, reproducibly for a given seed.
 """
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from core.errors import ShapeError
+from core.errors import ConfigError, ShapeError
+from core.executors.dense_chain import DenseChain
+from core.executors.layer_by_layer import LayerByLayer
 from core.graph import Graph
 from core.initializers import initialize
 from core.kernels import get_backend
 from core.layers.base import ActivatedLayer, Context, Layer, WeightSpec
+from core.losses import Loss
 from core.shapes import check_buildable, format_shape
 
 
@@ -26,9 +32,11 @@ def is_lazy(x: Any) -> bool:
                                         and hasattr(x, "__getitem__") and hasattr(x, "dtype"))
 
 
-def build(graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32) -> "Network":
-    """A runnable network for ``graph`` (which must be valid: see :func:`core.shapes.check_buildable`)."""
-    return Network(graph, backend=backend, seed=seed, dtype=dtype)
+def build(graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32,
+          executor: str | None = None) -> "Network":
+    """A runnable network for ``graph`` (which must be valid: see :func:`core.shapes.check_buildable`);
+    ``executor`` forces one (:func:`choose_executor`), for comparisons."""
+    return Network(graph, backend=backend, seed=seed, dtype=dtype, executor=executor)
 
 
 def _place(k: Any, order: list[str], specs: dict[str, list[WeightSpec]], values: dict[str, list[np.ndarray]],
@@ -60,13 +68,37 @@ def _place(k: Any, order: list[str], specs: dict[str, list[WeightSpec]], values:
     return placed, grads, (flat_w, flat_g) if on_host and total else None
 
 
+class StepResult(NamedTuple):
+    """What one batch gives back: the loss (with the regularisers' penalty) and the network's outputs."""
+
+    loss: float
+    outputs: list[np.ndarray]
+
+
+def choose_executor(network: "Network", name: str | None = None) -> Any:
+    """The executor for ``network``: the named one, else the fastest that covers it (the Dense chain where the
+    backend offers its passes, else layer by layer)."""
+    if name in (None, DenseChain.name):
+        chain = DenseChain.of(network)
+        if chain is not None:
+            return chain
+        if name is not None:
+            raise ConfigError("the dense chain executor needs a plain Dense chain on a backend with its passes")
+    if name not in (None, LayerByLayer.name):
+        raise ConfigError(f"unknown executor {name!r}; choose {DenseChain.name!r} or {LayerByLayer.name!r}")
+    return LayerByLayer.of(network)
+
+
 class Network:
     """Weights, forward and backward for one graph on one backend.
 
-    The network takes a snapshot of the graph's layers and links: later edits to the graph do not change it.
+    The network takes a snapshot of the graph's layers and links: later edits to the graph do not change it. How
+    it runs is its executor's business (chosen once, here: see :func:`choose_executor`); every executor runs the
+    same step, :meth:`train_step`.
     """
 
-    def __init__(self, graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32):
+    def __init__(self, graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32,
+                 executor: str | None = None):
         status = check_buildable(graph)
         self.dtype = np.dtype(dtype)
         self.order: list[str] = graph.topological_order()
@@ -86,11 +118,38 @@ class Network:
         self.weights, self.grads, self.flat_trainable = _place(k, self.order, self.specs, values, self.dtype)
         self.ctx = Context(k=k, rng=np.random.default_rng(None if seed is None else seed + 1))
         self.backend = backend
-        self._caches: dict[str, Any] = {}
-        self._trainable: list[tuple[Any, Any]] | None = None
-        self._outputs: dict[str, np.ndarray] = {}
+        self._trainable = [(w, g) for i in self.order for w, g in zip(self.weights[i], self.grads[i]) if g is not None]
+        self._regularised = [(spec.regularizer, w, g) for i in self.order
+                             for spec, w, g in zip(self.specs[i], self.weights[i], self.grads[i])
+                             if spec.regularizer and g is not None]
+        self.executor = choose_executor(self, executor)
 
-    # -- running -------------------------------------------------------------------------------------------
+    # -- one step ------------------------------------------------------------------------------------------
+    def train_step(self, xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], losses: Sequence[Loss],
+                   checked: bool = False) -> StepResult:
+        """Forward, loss and — when the loss is finite — backward of one batch: gradients land in ``self.grads``
+        (the optimiser's update is the caller's). ``checked``: the targets passed the losses' checks already."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outputs = self.executor.forward(xs, training=True)
+            total, grads, from_logits = 0.0, [], []
+            for k, (loss, out, y) in enumerate(zip(losses, outputs, ys)):
+                logits = loss.fused_activation is not None and self.output_activation(k) == loss.fused_activation
+                value, grad = (loss.from_logits(self.ctx.k, self.executor.logits(k), y, checked) if logits
+                               else loss(out, y))
+                total += value
+                grads.append(grad)
+                from_logits.append(logits)
+            if math.isfinite(total):
+                self.executor.backward(grads, from_logits)
+            return StepResult(total + self.regularization(add_gradients=True), outputs)
+
+    def evaluate_step(self, xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], losses: Sequence[Loss]) -> StepResult:
+        """Loss (with the regularisers' penalty) and outputs of one batch in inference mode."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outputs = self.executor.forward(xs, training=False)
+            total = sum(loss(out, y)[0] for loss, out, y in zip(losses, outputs, ys))
+            return StepResult(total + self.regularization(add_gradients=False), outputs)
+
     def forward(self, inputs: Sequence[np.ndarray], training: bool = False) -> list[np.ndarray]:
         """Outputs of every output layer for a batch of ``inputs`` (one array per InputLayer), as host arrays.
 
@@ -98,25 +157,7 @@ class Network:
         warned about: the trainer checks the loss and stops with a clear message.
         """
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return [self.ctx.k.to_host(y) for y in self._forward(inputs, training)]
-
-    def _forward(self, inputs: Sequence[np.ndarray], training: bool) -> list[np.ndarray]:
-        self.ctx.training = training
-        values: dict[str, np.ndarray] = {}
-        self._caches = {}
-        for input_id, x in zip(self.input_ids, self.check_inputs(inputs)):
-            values[input_id] = self.ctx.k.to_device(x)
-        for layer_id in self.order:
-            if layer_id in values:
-                continue
-            layer = self.layers[layer_id]
-            args = [values[s] for s in self.sources[layer_id]]
-            out, cache = layer.forward(self.ctx, args, self.weights[layer_id])
-            values[layer_id] = out
-            if training:
-                self._caches[layer_id] = cache
-        self._outputs = {i: values[i] for i in self.output_ids}
-        return [values[i] for i in self.output_ids]
+            return self.executor.forward(inputs, training)
 
     def backward(self, output_grads: Sequence[np.ndarray | None], from_logits: Sequence[bool] | None = None) -> None:
         """Fill ``self.grads`` from the gradients w.r.t. the outputs of the last ``forward(training=True)``.
@@ -124,79 +165,28 @@ class Network:
         With ``from_logits[k]`` true, output ``k``'s gradient is w.r.t. its layer's pre-activation (the loss
         folded the activation in, as softmax + cross-entropy does).
         """
-        if not self._caches and len(self.order) > len(self.input_ids):
-            raise RuntimeError("backward() needs a forward(training=True) first")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self._backward(output_grads, from_logits)
-
-    def _backward(self, output_grads, from_logits) -> None:
-        from_logits = from_logits or [False] * len(self.output_ids)
-        pending: dict[str, np.ndarray] = {}
-        logits_ids = set()
-        k = self.ctx.k
-        for layer_id, grad, logits in zip(self.output_ids, output_grads, from_logits):
-            if grad is not None:
-                pending[layer_id] = k.to_device(grad)
-                if logits:
-                    logits_ids.add(layer_id)
-        for layer_id in reversed(self.order):
-            dout = pending.pop(layer_id, None)
-            if dout is None or self.layers[layer_id].type_name == "InputLayer":
-                continue
-            layer = self.layers[layer_id]
-            sources = self.sources[layer_id]
-            need_dx = any(self.layers[s].type_name != "InputLayer" for s in sources)
-            step = layer.backward_from_logits if layer_id in logits_ids else layer.backward
-            dxs, dws = step(self.ctx, dout, self._caches[layer_id], self.weights[layer_id], need_dx)
-            for slot, dw in zip(self.grads[layer_id], dws):
-                if slot is not None and dw is not None:
-                    k.assign(slot, dw)
-            for source, dx in zip(sources, dxs):
-                if dx is None or self.layers[source].type_name == "InputLayer":
-                    continue
-                pending[source] = dx if source not in pending else k.add(pending[source], dx)
+            self.executor.backward(output_grads, from_logits or [False] * len(self.output_ids))
 
     def regularization(self, add_gradients: bool) -> float:
         """The weight regularisers' penalty ``Σ l1·|w| + l2·w²``; with ``add_gradients`` their gradients are added
         to ``self.grads`` (call after ``backward``)."""
-        total = 0.0
-        for layer_id in self.order:
-            for spec, w, g in zip(self.specs[layer_id], self.weights[layer_id], self.grads[layer_id]):
-                reg = spec.regularizer
-                if not reg or g is None:
-                    continue
-                total += self.ctx.k.weight_penalty(w, g, reg.get("l1", 0.0), reg.get("l2", 0.0), add_gradients)
-        return total
+        k = self.ctx.k
+        return sum((k.weight_penalty(w, g, reg.get("l1", 0.0), reg.get("l2", 0.0), add_gradients)
+                    for reg, w, g in self._regularised), 0.0)
 
-    def compute_scope(self, large_products: bool = False):
-        """A context manager for a whole run of batches: the backend's thread settings (see kernels/cpu/threads);
-        ``large_products`` when the run's matrix products are large enough to share between cores."""
+    def compute_scope(self, batch_size: int = 0):
+        """A context manager for a whole run of batches of ``batch_size``: the backend's thread settings (see
+        kernels/cpu/threads), with every core for the matrix products when the executor finds them large enough."""
         scope = getattr(self.ctx.k, "compute_scope", None)
-        return nullcontext() if scope is None else scope(large_products)
+        return nullcontext() if scope is None else scope(self.executor.large_products(batch_size))
 
     def predict(self, inputs: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
         """Outputs for a whole data set, in inference mode, ``batch_size`` samples at a time."""
         xs = self.check_inputs(inputs, lazy_ok=True)
         step = max(1, int(batch_size))
-        chain = self.dense_chain()
-        if chain is not None:
-            with self.compute_scope(chain.large_products(step)):
-                return [chain.predict(xs[0], step)]
-        with self.compute_scope():
-            parts = [self.forward([a[s:s + step] for a in xs]) for s in range(0, len(xs[0]), step)]
-        return [np.concatenate([p[k] for p in parts]) for k in range(len(self.output_ids))]
-
-    def dense_chain(self):
-        """The fused forward of a plain Dense chain on the CPU (:class:`core.fused.DenseChain`), or None."""
-        if not hasattr(self, "_chain"):
-            from core.fused import DenseChain  # imports this module
-            self._chain = DenseChain.of(self)
-        return self._chain
-
-    def logits(self, output_index: int) -> np.ndarray:
-        """The pre-activation of output layer ``output_index`` in the last training forward pass."""
-        layer_id = self.output_ids[output_index]
-        return self.layers[layer_id].logits(self._caches[layer_id])
+        with self.compute_scope(step), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.executor.predict(xs, step)
 
     def output_activation(self, output_index: int) -> str | None:
         layer = self.layers[self.output_ids[output_index]]
@@ -227,9 +217,6 @@ class Network:
     def trainable(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(weight, gradient)`` pairs of every trainable weight, in Keras's order (the arrays never change: the
         list is made once)."""
-        if self._trainable is None:
-            self._trainable = [(w, g) for i in self.order for w, g in zip(self.weights[i], self.grads[i])
-                               if g is not None]
         return self._trainable
 
     def weight_names(self) -> list[str]:

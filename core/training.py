@@ -18,7 +18,7 @@ import numpy as np
 
 from core import losses as losses_mod
 from core import metrics as metrics_mod
-from core.engine import Network, is_lazy
+from core.engine import Network, StepResult, is_lazy
 from core.errors import ShapeError, TrainingError
 from core.optimizers import Optimizer
 
@@ -60,16 +60,27 @@ class Callback:
 
 @dataclass
 class History(Callback):
-    """Per-epoch logs (``history['loss']``, ``history['val_accuracy']``, ...) as Keras's History object."""
+    """Per-epoch logs (``history['loss']``, ``history['val_accuracy']``, ...) as Keras's History object, and
+    where a run recorded them, its per-batch records (``batches``)."""
 
     history: dict[str, list[float]] = field(default_factory=dict)
     epoch: list[int] = field(default_factory=list)
     stop_reason: str | None = None
+    batches: list[BatchEnd] = field(default_factory=list)
 
     def on_epoch_end(self, record: EpochEnd) -> None:
         self.epoch.append(record.epoch)
         for key, value in {**record.logs, "learning_rate": record.learning_rate}.items():
             self.history.setdefault(key, []).append(value)
+
+
+@dataclass
+class CompileSpec:
+    """What ``compile`` chose: the optimiser (with its state), the loss and the metrics (names or instances)."""
+
+    optimizer: Optimizer
+    loss: losses_mod.Loss
+    metrics: list[Any] = field(default_factory=list)
 
 
 def as_list(value: Any) -> list[np.ndarray]:
@@ -83,8 +94,6 @@ class Trainer:
                  seed: int | None = 0) -> None:
         self.network = network
         self.losses = [losses_mod.get(loss) for _ in network.output_ids]
-        #: The fused step for plain Dense chains (None: every batch goes through the general engine).
-        self.fused = network.dense_chain()
         self.optimizer = optimizer
         self.metric_ids = list(metrics)
         self.rng = np.random.default_rng(seed)
@@ -144,42 +153,19 @@ class Trainer:
         return [((f"{names[k]}_" if multi else "") + m.name, m) for k, ms in enumerate(per_output) for m in ms]
 
     # -- one batch -----------------------------------------------------------------------------------------
-    def compute_loss(self, xs: list[np.ndarray], ys: list[np.ndarray], training: bool) -> tuple[float, list]:
-        """Forward pass and loss; with ``training``, also the backward pass (gradients in the network)."""
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._compute_loss(xs, ys, training)
+    def compute_loss(self, xs: list[np.ndarray], ys: list[np.ndarray], training: bool) -> StepResult:
+        """Loss and outputs of one batch; with ``training``, also the gradients (in the network), no update."""
+        if training:
+            return self.network.train_step(xs, ys, self.losses)
+        return self.network.evaluate_step(xs, ys, self.losses)
 
-    def _compute_loss(self, xs, ys, training):
-        net = self.network
-        chain = None if training else net.dense_chain()
-        outputs = [chain.predict(xs[0], len(xs[0]))] if chain is not None else net.forward(xs, training=training)
-        total, grads, logits_flags = 0.0, [], []
-        for k, (loss, out, y) in enumerate(zip(self.losses, outputs, ys)):
-            fused = training and loss.fused_activation is not None and net.output_activation(k) == loss.fused_activation
-            if fused:
-                value, grad = loss.from_logits(net.ctx.k, net.logits(k), y)
-            else:
-                value, grad = loss(out, y)
-            total += value
-            grads.append(grad)
-            logits_flags.append(fused)
-        if training and np.isfinite(total):
-            net.backward(grads, logits_flags)
-        total += net.regularization(add_gradients=training)
-        return total, outputs
-
-    def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray],
-                    checked: bool = False) -> tuple[float, list[np.ndarray]]:
+    def train_batch(self, xs: list[np.ndarray], ys: list[np.ndarray], checked: bool = False) -> StepResult:
         """One optimiser step; returns the batch loss (computed before the update) and the outputs. ``checked``:
         the targets come from :meth:`check_data`."""
-        if self.fused is not None:
-            loss, output = self.fused.train_step(xs[0], ys[0], self.losses[0], checked)
-            outputs = [output]
-        else:
-            loss, outputs = self.compute_loss(xs, ys, training=True)
-        if math.isfinite(loss):
+        result = self.network.train_step(xs, ys, self.losses, checked)
+        if math.isfinite(result.loss):
             self.optimizer.apply(self.network.ctx.k, self.network.trainable(), self.network.flat_trainable)
-        return loss, outputs
+        return result
 
     # -- loops ---------------------------------------------------------------------------------------------
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: tuple | None = None,
@@ -198,8 +184,7 @@ class Trainer:
             cb.on_train_begin(self)
         self._seen = 0
         try:
-            large = self.fused is not None and self.fused.large_products(batch_size)
-            with self.network.compute_scope(large) as threads:
+            with self.network.compute_scope(batch_size) as threads:
                 self._threads = threads  # told each step's time, if the backend chooses its threads from them
                 try:
                     self._run_epochs(xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch)

@@ -124,7 +124,7 @@ def bench_simulated() -> bool:
         x, y = bench.make_data(workload)
         losses, seconds = [], 0.0
         for backend in ("cpu", "cuda"):
-            trainer = bench.build_model(workload, backend)._get_trainer()
+            trainer = bench.build_model(workload, backend).trainer
             xs, ys = trainer.check_data(x[:2], y[:2])
             start = time.perf_counter()
             losses.append(trainer.train_batch(xs, ys)[0])

@@ -97,7 +97,7 @@ def test_mime_type_claims_keras_models_but_not_other_hdf5_files(tmp_path):
     import h5py
 
     from core import Dense, Sequential
-    from core.io.h5 import save_model
+    from core.api import save_model
 
     model = Sequential()
     model.add(Dense(3, input_dim=4))

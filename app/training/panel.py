@@ -263,12 +263,12 @@ class TrainingPanel(QWidget):
         """Train ``epochs`` more epochs from the weights and optimiser state where the last run ended."""
         if self.state != "idle" or not self._can_continue():
             return False
-        self._launch(initial_epoch=self.window_.document.model._get_trainer().epochs_done)
+        self._launch(initial_epoch=self.window_.document.model.trainer.epochs_done)
         return True
 
     def _launch(self, initial_epoch: int, fresh: bool = False) -> None:
         p, form = self.prepared, self.form
-        trainer = self.window_.document.model._get_trainer()
+        trainer = self.window_.document.model.trainer
         asked = self._start_views(fresh)
         augment = form.augmentation_instance()
         job = Job(p["x"], p["y"], form.epochs.value(), form.batch_size.value(), initial_epoch, p["val"],

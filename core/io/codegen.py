@@ -213,13 +213,12 @@ def _optimizer_source(optimizer: Any, keras: bool) -> Code:
 def _training(model: Any) -> dict[str, Any]:
     """Loss, optimiser, metrics, epochs and batch size of the model (Keras's defaults when not compiled)."""
     from core import optimizers
-    compiled = getattr(model, "_compiled", None) or {}
-    loss = compiled.get("loss")
-    metrics = [m if isinstance(m, str) else getattr(m, "name", str(m)) for m in compiled.get("metrics", [])]
-    history = getattr(model, "history", None)
-    epochs = len(getattr(history, "epoch", []) or []) or 10
-    return {"loss": getattr(loss, "name", None) or _default_loss(model), "metrics": metrics,
-            "optimizer": compiled.get("optimizer") or optimizers.get("adam"), "epochs": epochs, "batch_size": 32}
+    compiled = model.compiled
+    metrics = [m if isinstance(m, str) else getattr(m, "name", str(m)) for m in (compiled.metrics if compiled else [])]
+    epochs = len(model.history.epoch) if model.history is not None and model.history.epoch else 10
+    return {"loss": compiled.loss.name if compiled else _default_loss(model), "metrics": metrics,
+            "optimizer": compiled.optimizer if compiled else optimizers.get("adam"), "epochs": epochs,
+            "batch_size": 32}
 
 
 def _default_loss(model: Any) -> str:

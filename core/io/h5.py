@@ -1,4 +1,5 @@
-"""Keras-compatible HDF5 model files (``.h5``): :func:`save_model` and :func:`load_model`.
+"""Keras-compatible HDF5 model files (``.h5``): :func:`write_model` and :func:`read_model` of a
+:class:`~core.io.state.ModelState` (``core.save_model`` / ``core.load_model`` for models), and weights-only files.
 
 Files are written in the legacy Keras style that Keras 2, Keras 3 and Netron all open (see
 ``core.io.keras_model``), with ``training_config`` and ``optimizer_weights`` as Keras writes them, plus one group of
@@ -16,34 +17,63 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from core.errors import ConfigError, ModelFileError, NeuroCanvasError
+from core import losses, optimizers
+from core.errors import ModelFileError, NeuroCanvasError
+from core.graph import Graph
 from core.io import h5_state
+from core.io.h5_fields import read_array, read_string_list, read_text, write_string_list
+from core.io.state import ModelState
 from core.io.keras_model import (Unsupported, UnsupportedModel, compile_from_training_config,
                                  graph_from_model_config, model_config_from_graph, training_config_to_keras)
+from core.layers.base import WeightSpec
+from core.shapes import check_buildable
+from core.training import CompileSpec
 
 FORMAT_VERSION = 1
 KERAS_VERSION = "3.0.0"  # our formulas are Keras 3's (hard_sigmoid in particular)
 BACKEND = "numpy"
 OURS = "neurocanvas"
-HEADER_LIMIT = 64512  # Keras splits list attributes larger than this into name0, name1, ...
 
 
 # -- saving ----------------------------------------------------------------------------------------------------
-def save_model(model: Any, path: str | os.PathLike) -> None:
-    """Write ``model`` (a :class:`core.api.Model`, or a bare :class:`core.graph.Graph` for a design with fresh
-    weights) to ``path`` as a Keras ``.h5`` file; the previous file stays intact if anything fails."""
+def write_model(state: ModelState, path: str | os.PathLike) -> None:
+    """Write ``state`` to ``path`` as a Keras ``.h5`` model file; the previous file stays intact if anything fails."""
     path = os.fspath(path)
-    model = _as_model(model)
     try:
-        network = model.network
-        model_config, keras_ids = model_config_from_graph(model.graph, model.name)
-        state = h5_state.collect(model, network)
+        specs = weight_specs(state.graph)
+        model_config, keras_ids = model_config_from_graph(state.graph, state.name)
+        ours = h5_state.collect(state)
     except NeuroCanvasError as exc:
         raise ModelFileError(f"cannot save {path}: {exc}") from None
+    _write_atomically(path, lambda f: _write_model_file(f, state, specs, model_config, keras_ids, ours))
+
+
+def write_weights(graph: Graph, weights: dict[str, list[np.ndarray]], path: str | os.PathLike) -> None:
+    """Write only the weights (by layer id), laid out as Keras's ``save_weights('file.h5')`` does; atomically."""
+    path = os.fspath(path)
+    try:
+        specs = weight_specs(graph)
+        _, keras_ids = model_config_from_graph(graph, "model")
+    except NeuroCanvasError as exc:
+        raise ModelFileError(f"cannot save {path}: {exc}") from None
+
+    def write(f: Any) -> None:
+        _write_weights(f, graph, specs, weights, keras_ids)
+    _write_atomically(path, write)
+
+
+def weight_specs(graph: Graph) -> dict[str, list[WeightSpec]]:
+    """Every layer's weight specs (names, shapes), by layer id; the graph must be buildable."""
+    status = check_buildable(graph)
+    return {i: graph.layer(i).weight_specs(status[i].input_shapes) for i in graph.layer_ids}
+
+
+def _write_atomically(path: str, write: Callable[[Any], None]) -> None:
+    """Run ``write(h5py_file)`` on a temporary file beside ``path``, sync it, and rename it over ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
@@ -51,7 +81,12 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
     except OSError as exc:
         raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
     try:
-        _write_file(tmp, model, network, model_config, keras_ids, state)
+        import h5py
+        with h5py.File(tmp, "w") as f:
+            write(f)
+            f.flush()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         _remove_quietly(tmp)
@@ -61,32 +96,20 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
     _sync_folder(folder)
 
 
-def _as_model(model: Any) -> Any:
-    from core.api import as_model
-    try:
-        return as_model(model)
-    except ConfigError as exc:
-        raise ModelFileError(f"save_model {exc}") from None
-
-
-def _write_file(tmp: str, model: Any, network: Any, model_config: dict, keras_ids: list[str], state: dict) -> None:
-    import h5py
-    with h5py.File(tmp, "w") as f:
-        f.attrs["model_config"] = json.dumps(model_config).encode("utf-8")
-        f.attrs["keras_version"] = KERAS_VERSION
-        f.attrs["backend"] = BACKEND
-        compiled = getattr(model, "_compiled", None)
-        if compiled:
-            training = training_config_to_keras(compiled["loss"], compiled["optimizer"], compiled["metrics"])
-            if training is not None:
-                f.attrs["training_config"] = json.dumps(training).encode("utf-8")
-        _write_weights(f.create_group("model_weights"), model.graph, network, keras_ids)
-        if compiled:
-            _write_optimizer_weights(f, compiled["optimizer"], network)
-        h5_state.write(f.create_group(OURS), state, FORMAT_VERSION, write_dataset)
-        f.flush()
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
+def _write_model_file(f: Any, state: ModelState, specs: dict, model_config: dict, keras_ids: list[str],
+                      ours: dict) -> None:
+    f.attrs["model_config"] = json.dumps(model_config).encode("utf-8")
+    f.attrs["keras_version"] = KERAS_VERSION
+    f.attrs["backend"] = BACKEND
+    compiled = state.compiled
+    if compiled:
+        training = training_config_to_keras(compiled.loss, compiled.optimizer, compiled.metrics)
+        if training is not None:
+            f.attrs["training_config"] = json.dumps(training).encode("utf-8")
+    _write_weights(f.create_group("model_weights"), state.graph, specs, state.weights, keras_ids)
+    if compiled:
+        _write_optimizer_weights(f, compiled.optimizer, state.graph, specs)
+    h5_state.write(f.create_group(OURS), ours, FORMAT_VERSION, write_dataset)
 
 
 def write_dataset(group: Any, name: str, value: Any) -> None:
@@ -94,7 +117,8 @@ def write_dataset(group: Any, name: str, value: Any) -> None:
     group.create_dataset(name, data=value)
 
 
-def _write_weights(group: Any, graph: Any, network: Any, keras_ids: list[str]) -> None:
+def _write_weights(group: Any, graph: Graph, specs: dict[str, list[WeightSpec]], weights: dict[str, list],
+                   keras_ids: list[str]) -> None:
     names = []
     for layer_id in keras_ids:
         layer = graph.layer(layer_id)
@@ -102,9 +126,9 @@ def _write_weights(group: Any, graph: Any, network: Any, keras_ids: list[str]) -
             raise ModelFileError(f"layer name {layer.name!r} cannot be saved in a Keras file: rename the layer")
         names.append(layer.name)
         sub = group.create_group(layer.name)
-        weight_names = [f"{layer.name}/{spec.name}" for spec in network.specs[layer_id]]
+        weight_names = [f"{layer.name}/{spec.name}" for spec in specs[layer_id]]
         write_string_list(sub, "weight_names", weight_names)
-        for weight_name, value in zip(weight_names, network.weights[layer_id]):
+        for weight_name, value in zip(weight_names, weights[layer_id]):
             write_dataset(sub, weight_name, np.asarray(value, dtype=np.float32))
     write_string_list(group, "layer_names", names)
     group.attrs["backend"] = BACKEND
@@ -112,44 +136,20 @@ def _write_weights(group: Any, graph: Any, network: Any, keras_ids: list[str]) -
     write_string_list(group.create_group("top_level_model_weights"), "weight_names", [])
 
 
-def _write_optimizer_weights(f: Any, optimizer: Any, network: Any) -> None:
+def _write_optimizer_weights(f: Any, optimizer: Any, graph: Graph, specs: dict[str, list[WeightSpec]]) -> None:
     """Keras 3's layout: ``<opt>/iteration``, ``<opt>/learning_rate``, then each slot of each trainable weight."""
     prefix = getattr(optimizer, "name", "optimizer") or "optimizer"
     group = f.create_group("optimizer_weights")
     names = [f"{prefix}/iteration", f"{prefix}/learning_rate"]
     write_dataset(group, names[0], np.int64(optimizer.iterations))
     write_dataset(group, names[1], np.float32(optimizer.current_learning_rate()))
-    trainable = [(i, s.name) for i in network.order for s in network.specs[i] if s.trainable]
+    trainable = [(i, s.name) for i in graph.topological_order() for s in specs[i] if s.trainable]
     for (layer_id, weight), slots in zip(trainable, optimizer.slots):
         for slot_name, value in zip(optimizer.slot_names, slots):
-            name = f"{prefix}/{network.layers[layer_id].name}_{weight}_{slot_name}"
+            name = f"{prefix}/{graph.layer(layer_id).name}_{weight}_{slot_name}"
             names.append(name)
             write_dataset(group, name, np.asarray(value, dtype=np.float32))
     write_string_list(group, "weight_names", names)
-
-
-def write_string_list(group: Any, name: str, items: list[str]) -> None:
-    """A list attribute as Keras writes it: vlen strings, an empty list as float64 (0,), chunked when large."""
-    import h5py
-    if not items:
-        group.attrs[name] = np.zeros((0,), dtype=np.float64)
-        return
-    encoding = "ascii" if all(s.isascii() for s in items) else "utf-8"
-    dtype = h5py.string_dtype(encoding)
-    chunks, current, size = [], [], 0
-    for item in items:
-        cost = len(item.encode("utf-8")) + 16
-        if current and size + cost > HEADER_LIMIT:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += cost
-    chunks.append(current)
-    if len(chunks) == 1:
-        group.attrs[name] = np.array(items, dtype=dtype)
-    else:
-        for k, chunk in enumerate(chunks):
-            group.attrs[f"{name}{k}"] = np.array(chunk, dtype=dtype)
 
 
 def _remove_quietly(path: str) -> None:
@@ -174,10 +174,10 @@ def _sync_folder(folder: str) -> None:
 
 
 # -- loading ---------------------------------------------------------------------------------------------------
-def load_model(path: str | os.PathLike, compile: bool = True) -> Any:
-    """The model stored in a ``.h5`` file written here, by Keras 2 or by Keras 3.
+def read_model(path: str | os.PathLike, compile: bool = True) -> ModelState:
+    """The model state stored in a ``.h5`` file written here, by Keras 2 or by Keras 3.
 
-    With ``compile`` (the default) the loss, metrics and optimiser are restored too (with the optimiser's exact
+    With ``compile`` (the default) the loss, metrics and optimiser are read too (with the optimiser's exact
     state for our files); ``compile=False`` skips them, as in Keras.
     """
     try:
@@ -187,7 +187,7 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> Any:
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such file")
     try:
-        return _load(path, compile)
+        return _read(path, compile)
     except ModelFileError:
         raise
     except UnsupportedModel as exc:
@@ -200,7 +200,7 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> Any:
                              f"({type(exc).__name__}: {exc})") from None
 
 
-def _load(path: str, compile: bool) -> Any:
+def _read(path: str, compile: bool) -> ModelState:
     import h5py
     try:
         f = h5py.File(path, "r")
@@ -219,19 +219,18 @@ def _load(path: str, compile: bool) -> Any:
         model_config = json.loads(read_text(f.attrs["model_config"]))
         graph, keras_ids, name = graph_from_model_config(model_config, keras_version)
         ours = _our_group(f, path)
-        if ours is not None:
-            h5_state.apply_exact(graph, ours)
-        from core.shapes import check_buildable
-        status = check_buildable(graph)
-        weights = _read_weights(f, path, graph, keras_ids, status)
-        model = _make_model(graph, name, model_config.get("class_name") == "Sequential")
-        _set_weights(model, weights)
-        if ours is not None:
-            h5_state.restore(model, ours, compile)
+        document = h5_state.read_state(ours) if ours is not None else None
+        if document is not None:
+            h5_state.apply_exact(graph, document)
+        specs = weight_specs(graph)
+        state = ModelState(graph=graph, name=name, sequential=model_config.get("class_name") == "Sequential",
+                           weights=_read_weights(f, path, graph, keras_ids, specs))
+        if document is not None:
+            h5_state.restore(state, document, compile)
         elif compile and "training_config" in f.attrs:
-            _compile_from_keras(model, path, read_text(f.attrs["training_config"]))
-            h5_state.restore_keras_optimizer(f, model, keras_ids)
-    return model
+            state.compiled = _compile_from_keras(path, read_text(f.attrs["training_config"]))
+            h5_state.restore_keras_optimizer(f, state.compiled.optimizer, graph, specs, keras_ids)
+    return state
 
 
 def _our_group(f: Any, path: str) -> Any:
@@ -248,17 +247,11 @@ def _our_group(f: Any, path: str) -> Any:
     return group
 
 
-def _make_model(graph: Any, name: str, sequential: bool) -> Any:
-    from core.api import Model, Sequential
-    return Sequential.from_graph(graph, name=name) if sequential else Model.from_graph(graph, name=name)
-
-
-def _read_weights(f: Any, path: str, graph: Any, keras_ids: list[str], status: dict) -> dict[str, list]:
+def _read_weights(f: Any, path: str, graph: Graph, keras_ids: list[str], specs: dict) -> dict[str, list]:
     """Weights by layer id, matched as Keras does: by order, over the layers that have weights."""
     import h5py
     stored = _stored_layers(f, path)
-    targets = [(i, graph.layer(i).weight_specs(status[i].input_shapes)) for i in keras_ids]
-    targets = [(i, specs) for i, specs in targets if specs]
+    targets = [(i, specs[i]) for i in keras_ids if specs[i]]
     if len(stored) != len(targets):
         raise ModelFileError(f"{path}: the file holds weights for {len(stored)} layer(s) but the model has "
                              f"{len(targets)} layer(s) with weights")
@@ -302,66 +295,10 @@ def _stored_layers(f: Any, path: str) -> list[tuple[str, Any, list[str]]]:
     return stored
 
 
-def _set_weights(model: Any, weights: dict[str, list]) -> None:
-    network = model.network
-    network.set_weights([w for i in network.order for w in weights.get(i, [])])
-
-
-def _compile_from_keras(model: Any, path: str, text: str) -> None:
+def _compile_from_keras(path: str, text: str) -> CompileSpec:
     try:
         loss, optimizer, metrics = compile_from_training_config(json.loads(text))
     except Unsupported as exc:
         raise ModelFileError(f"{path}: the training settings cannot be restored: {exc}. Open the model without "
                              "them with load_model(path, compile=False) and compile it again") from None
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-
-
-# -- low-level readers shared with h5_state ---------------------------------------------------------------------
-def read_text(value: Any) -> str:
-    """An attribute holding text (str, bytes, or a 0-d / 1-element array of them) as str."""
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.reshape(-1)[0]
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8")
-    if isinstance(value, str):
-        return value
-    raise ValueError(f"expected a text attribute, got {type(value).__name__}")
-
-
-def read_string_list(group: Any, name: str) -> list[str] | None:
-    """A Keras list attribute: whole or chunked (``name0``, ``name1``, ...); an empty float64 array is []."""
-    if name in group.attrs:
-        parts = [group.attrs[name]]
-    elif f"{name}0" in group.attrs:
-        parts, k = [], 0
-        while f"{name}{k}" in group.attrs:
-            parts.append(group.attrs[f"{name}{k}"])
-            k += 1
-    else:
-        return None
-    out = []
-    for part in parts:
-        arr = np.asarray(part)
-        if arr.size == 0:
-            continue
-        if arr.dtype.kind not in "OSU":
-            raise ValueError(f"attribute {name} is not a list of names")
-        out.extend(read_text(v) for v in arr.reshape(-1))
-    return out
-
-
-def read_array(ds: Any, path: str, where: str, kinds: str = "fiub") -> np.ndarray:
-    """A dataset's values, after checking its type and that the file really holds its bytes."""
-    if ds.dtype.kind not in kinds:
-        needed = "floating-point numbers" if kinds == "f" else "numbers"
-        raise ModelFileError(f"{path}: {where} holds {ds.dtype} values, {needed} are needed")
-    nbytes = int(np.prod(ds.shape, dtype=np.int64)) * ds.dtype.itemsize
-    stored = ds.id.get_storage_size()
-    if (ds.chunks is None and stored < nbytes) or nbytes > (1 << 34):
-        raise ModelFileError(f"{path}: {where} is truncated or damaged ({stored} of {nbytes} bytes stored)")
-    value = ds[()]
-    if ds.dtype.kind == "f":
-        value = np.asarray(value, dtype=np.float32)
-        if not np.all(np.isfinite(value)):
-            raise ModelFileError(f"{path}: {where} holds NaN or infinite values")
-    return np.asarray(value)
+    return CompileSpec(optimizers.get(optimizer), losses.get(loss), list(metrics))

@@ -16,40 +16,43 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core import losses, optimizers
+from core.data.preprocessing import Preprocessing
+from core.io.h5_fields import read_array, read_string_list
+from core.io.state import ModelState
+from core.training import BatchEnd, CompileSpec, History
+
 EXACT_VALUES = ("hard_sigmoid_tf2",)  # parameter values that Keras configs cannot express
 
 
-def collect(model: Any, network: Any) -> dict[str, Any]:
+def collect(state: ModelState) -> dict[str, Any]:
     """Everything of ours worth keeping, as JSON-able values and NumPy arrays."""
     from core import __version__
-    graph = model.graph
+    graph = state.graph
     layers = {}
     for layer_id in graph.layer_ids:
         layer = graph.layer(layer_id)
         exact = {k: v for k, v in layer.config.items() if isinstance(v, str) and v in EXACT_VALUES}
         layers[layer.name] = {"meta": _jsonable_meta(graph.meta(layer_id)), "exact": exact}
-    state: dict[str, Any] = {"app_version": __version__, "model_class": type(model).__name__,
-                             "layers": layers}
-    compiled = getattr(model, "_compiled", None)
+    out: dict[str, Any] = {"app_version": __version__,
+                           "model_class": "Sequential" if state.sequential else "Model", "layers": layers}
+    compiled = state.compiled
     if compiled:
-        optimizer = compiled["optimizer"]
-        state["compile"] = {"loss": compiled["loss"].name, "loss_config": compiled["loss"].get_config(),
-                            "metrics": [m if isinstance(m, str) else m.name for m in compiled["metrics"]],
-                            "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}}
-        state["optimizer_state"] = optimizer.get_state()
-    history = getattr(model, "history", None)
-    if history is not None and hasattr(history, "history"):
-        batches = getattr(history, "batches", None) or []
-        state["history"] = {"history": history.history, "epoch": list(history.epoch),
-                            "stop_reason": history.stop_reason,
-                            "batches": [dataclasses.asdict(b) if dataclasses.is_dataclass(b) else b for b in batches]}
-    preprocessing = getattr(model, "preprocessing", None)
-    if preprocessing is not None:
-        state["preprocessing"] = preprocessing.to_dict()
-    dataset = getattr(model, "dataset_info", None)
-    if dataset is not None:
-        state["dataset"] = dict(dataset)
-    return state
+        optimizer = compiled.optimizer
+        out["compile"] = {"loss": compiled.loss.name, "loss_config": compiled.loss.get_config(),
+                          "metrics": [m if isinstance(m, str) else m.name for m in compiled.metrics],
+                          "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}}
+        out["optimizer_state"] = optimizer.get_state()
+    history = state.history
+    if history is not None:
+        out["history"] = {"history": history.history, "epoch": list(history.epoch),
+                          "stop_reason": history.stop_reason,
+                          "batches": [dataclasses.asdict(b) for b in history.batches]}
+    if state.preprocessing is not None:
+        out["preprocessing"] = state.preprocessing.to_dict()
+    if state.dataset is not None:
+        out["dataset"] = dict(state.dataset)
+    return out
 
 
 def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +99,6 @@ def read_state(group: Any) -> dict[str, Any]:
     """The JSON document with its arrays put back."""
     import h5py
 
-    from core.io.h5 import read_array
     path = group.file.filename
     ds = group.get("state.json")
     if not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
@@ -121,9 +123,9 @@ def read_state(group: Any) -> dict[str, Any]:
     return restore(state)
 
 
-def apply_exact(graph: Any, group: Any) -> None:
-    """Put back parameter values the Keras config could not express, and the layers' metadata."""
-    state = read_state(group)
+def apply_exact(graph: Any, state: dict[str, Any]) -> None:
+    """Put back parameter values the Keras config could not express, and the layers' metadata (from the document
+    :func:`read_state` returned)."""
     layers = state.get("layers") or {}
     for layer_id in graph.layer_ids:
         entry = layers.get(graph.layer(layer_id).name)
@@ -142,55 +144,49 @@ def apply_exact(graph: Any, group: Any) -> None:
             graph.set_meta(layer_id, **meta)
 
 
-def restore(model: Any, group: Any, compile: bool) -> None:
-    """Compile state, optimiser state, history, preprocessing and dataset reference onto a loaded model."""
-    state = read_state(group)
+def restore(target: ModelState, state: dict[str, Any], compile: bool) -> None:
+    """Compile state, optimiser state, history, preprocessing and dataset reference from the document into
+    ``target``."""
     if compile and isinstance(state.get("compile"), dict):
-        _restore_compile(model, state["compile"], state.get("optimizer_state"))
+        target.compiled = _compile_spec(state["compile"], state.get("optimizer_state"))
     if isinstance(state.get("history"), dict):
-        model.history = _history(state["history"])
+        target.history = _history(state["history"])
     if state.get("preprocessing") is not None:
-        from core.data.preprocessing import Preprocessing
-        model.preprocessing = Preprocessing.from_dict(state["preprocessing"])
+        target.preprocessing = Preprocessing.from_dict(state["preprocessing"])
     if state.get("dataset") is not None:
-        model.dataset_info = dict(state["dataset"])
+        target.dataset = dict(state["dataset"])
 
 
-def _restore_compile(model: Any, compiled: dict[str, Any], optimizer_state: Any) -> None:
-    from core import losses, optimizers
+def _compile_spec(compiled: dict[str, Any], optimizer_state: Any) -> CompileSpec:
     loss = losses.get(compiled["loss"])
     if compiled.get("loss_config"):
         loss = type(loss)(**compiled["loss_config"])
     optimizer = optimizers.get(compiled["optimizer"])
     metrics = [str(m) for m in compiled.get("metrics") or []]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     if isinstance(optimizer_state, dict):
         optimizer.set_state(optimizer_state)
+    return CompileSpec(optimizer, loss, metrics)
 
 
-def _history(data: dict[str, Any]) -> Any:
-    from core.training import BatchEnd, History
+def _history(data: dict[str, Any]) -> History:
     history = History(history={str(k): [float(v) for v in vs] for k, vs in (data.get("history") or {}).items()},
                       epoch=[int(e) for e in data.get("epoch") or []], stop_reason=data.get("stop_reason"))
-    batches = data.get("batches") or []
-    if batches:
-        history.batches = [BatchEnd(**b) if isinstance(b, dict) else b for b in batches]
+    history.batches = [BatchEnd(**b) for b in data.get("batches") or [] if isinstance(b, dict)]
     return history
 
 
-def restore_keras_optimizer(f: Any, model: Any, keras_ids: list[str]) -> bool:
+def restore_keras_optimizer(f: Any, optimizer: Any, graph: Any, specs: dict[str, list], keras_ids: list[str]) -> bool:
     """The optimiser state of a file written by Keras 3 (``<opt>/iteration`` and one ``<opt>/<var>_<slot>``
     per trainable weight and slot), all or nothing: True when restored, False when it does not match (the
     optimiser then starts fresh, which is what Keras itself does with a state it cannot load)."""
     import h5py
 
-    from core.io.h5 import read_array, read_string_list
-    group, optimizer, network = f.get("optimizer_weights"), model.optimizer, model.network
+    group = f.get("optimizer_weights")
     if not isinstance(group, h5py.Group) or optimizer is None:
         return False
     names = read_string_list(group, "weight_names") or []
-    ours = [(i, k) for i in network.order for k, s in enumerate(network.specs[i]) if s.trainable]
-    theirs = [(i, k) for i in keras_ids for k, s in enumerate(network.specs[i]) if s.trainable]
+    ours = [(i, k) for i in graph.topological_order() for k, s in enumerate(specs[i]) if s.trainable]
+    theirs = [(i, k) for i in keras_ids for k, s in enumerate(specs[i]) if s.trainable]
     iteration = [n for n in names if n.rsplit("/", 1)[-1] in ("iteration", "iterations")]
     per_slot = {slot: [n for n in names if n.endswith("_" + slot)] for slot in optimizer.slot_names}
     if len(iteration) != 1 or any(len(v) != len(theirs) for v in per_slot.values()):
@@ -199,8 +195,8 @@ def restore_keras_optimizer(f: Any, model: Any, keras_ids: list[str]) -> bool:
     for slot in optimizer.slot_names:
         for key, name in zip(theirs, per_slot[slot]):
             ds = group.get(name)
-            weight = network.weights[key[0]][key[1]]
-            if not isinstance(ds, h5py.Dataset) or tuple(ds.shape) != weight.shape:
+            shape = tuple(specs[key[0]][key[1]].shape)
+            if not isinstance(ds, h5py.Dataset) or tuple(ds.shape) != shape:
                 return False
             values[key].append(read_array(ds, f.filename, f"optimizer_weights/{name}", kinds="f"))
     ds = group.get(iteration[0])

@@ -79,7 +79,7 @@ def test_second_run_overlays_and_continue(panel, qtbot):
     with qtbot.waitSignal(panel.run_finished, timeout=TIMEOUT):
         assert panel.continue_training()
     assert len(panel.plots.runs) == 1 and len(panel.plots.current.epoch_x) == 4  # same run, two more epochs
-    assert panel.window_.document.model._get_trainer().epochs_done == 4
+    assert panel.window_.document.model.trainer.epochs_done == 4
     panel.form.optimizer.setCurrentText("sgd")
     with qtbot.waitSignal(panel.run_finished, timeout=TIMEOUT):
         assert panel.start()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.io.h5 import load_model, save_model
+from core.api import load_model, save_model
 from tests.core import export_templates as tpl
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pytest
 from core import optimizers, schedules
 from core.api import Sequential
 from core.io.codegen import WIDTH, CodegenError, core_script, keras_script
-from core.io.h5 import save_model
+from core.api import save_model
 from core.layers.core import Dense, InputLayer
 from core.layers.normalization import LocalResponseNormalization
 from tests.core import export_templates as tpl

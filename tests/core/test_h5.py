@@ -14,7 +14,8 @@ import pytest
 from core import Dense, Dropout, Input, Model, ModelFileError, Sequential, SGD, load_model
 from core.graph import Graph
 from core.io import h5 as h5io
-from core.io.h5 import read_string_list, save_model, write_string_list
+from core.api import save_model
+from core.io.h5 import read_string_list, write_string_list
 from core.io.keras_model import keras_order
 from core.layers import registry
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import Add, Dense, Input, Model, ModelFileError, load_model
-from core.io.h5 import save_model
+from core.api import save_model
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCALE = float(os.environ.get("NC_FUZZ_SCALE", "1"))

@@ -9,6 +9,8 @@ from threadpoolctl import threadpool_info
 
 import core
 from core.bench import WORKLOADS, build_model
+from core.executors.dense_chain import DenseChain
+from core.executors.layer_by_layer import LayerByLayer
 
 
 def _startup_flag(first_import: str) -> str:
@@ -34,14 +36,14 @@ def test_only_large_dense_chain_products_share_blas_threads(monkeypatch):
     monkeypatch.setattr(threads, "_cores", lambda: 2)
     seen = {}
     for name in ("mlp-mnist", "mlp-digits"):
-        trainer = build_model(WORKLOADS[name])._get_trainer()
+        trainer = build_model(WORKLOADS[name]).trainer
         batch = WORKLOADS[name].batch
-        with trainer.network.compute_scope(trainer.fused.large_products(batch)):
+        with trainer.network.compute_scope(batch):
             seen[name] = _blas_threads()
     assert set(seen["mlp-mnist"]) == {2} and set(seen["mlp-digits"]) == {1}
-    lenet = build_model(WORKLOADS["cnn-lenet"])._get_trainer()
-    assert lenet.fused is None  # convolutions: the general engine, BLAS on one thread
-    with lenet.network.compute_scope():
+    lenet = build_model(WORKLOADS["cnn-lenet"]).trainer
+    assert isinstance(lenet.network.executor, LayerByLayer)  # convolutions: BLAS on one thread
+    with lenet.network.compute_scope(WORKLOADS["cnn-lenet"].batch):
         assert set(_blas_threads()) == {1}
 
 
@@ -50,8 +52,8 @@ def test_fit_uses_the_chain_and_fills_the_gradients_the_health_view_reads():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
     model.fit(rng.standard_normal((40, 4)), rng.integers(0, 3, 40), epochs=1, batch_size=8, verbose=0)
-    trainer = model._get_trainer()
-    assert trainer.fused is not None
+    trainer = model.trainer
+    assert isinstance(trainer.network.executor, DenseChain)
     assert all(np.any(g != 0) for _, g in trainer.network.trainable())
 
 

@@ -4,7 +4,7 @@ predicts the same; compiling for another backend keeps the weights and the optim
 import numpy as np
 
 from core import Adam, Dense, Dropout, Sequential
-from core.io.h5 import load_model
+from core.api import load_model
 
 
 def _problem(n=32, seed=0):

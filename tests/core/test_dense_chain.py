@@ -1,11 +1,12 @@
-"""The fused Dense-chain step equals the general engine, covers what it says, and leaves the rest alone."""
+"""The Dense-chain executor equals the layer-by-layer one, covers what it says, and leaves the rest alone."""
 
 import numpy as np
 import pytest
 
 import core
 from core.engine import build
-from core.fused import DenseChain
+from core.executors.dense_chain import HONOURED_DENSE_PARAMS, DenseChain
+from core.executors.layer_by_layer import LayerByLayer
 from core.training import Trainer
 
 CASES = [  # hidden activations, output activation, output units, loss
@@ -32,10 +33,8 @@ def targets(loss, units, n, rng):
 def trainer(hidden, out, units, loss, dtype, fused, optimizer=None, **dense):
     layers = [core.Dense(5 + i, activation=a, input_dim=6 if i == 0 else None, **dense) for i, a in enumerate(hidden)]
     graph = core.Sequential(layers + [core.Dense(units, activation=out)]).graph
-    t = Trainer(build(graph, seed=3, dtype=dtype), loss, optimizer or core.Adam(0.01), seed=0)
-    if not fused:
-        t.fused = None
-    return t
+    executor = DenseChain.name if fused else LayerByLayer.name
+    return Trainer(build(graph, seed=3, dtype=dtype, executor=executor), loss, optimizer or core.Adam(0.01), seed=0)
 
 
 @pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
@@ -46,7 +45,8 @@ def test_fused_steps_match_the_general_engine(case, batch, dtype, rtol):
     x = rng.standard_normal((20, 6))
     y = targets(case[3], case[2], 20, rng)
     fused, general = trainer(*case, dtype, True), trainer(*case, dtype, False)
-    assert fused.fused is not None
+    assert isinstance(fused.network.executor, DenseChain)
+    assert isinstance(general.network.executor, LayerByLayer)
     h_fused = fused.fit(x, y, epochs=2, batch_size=batch)
     h_general = general.fit(x, y, epochs=2, batch_size=batch)
     np.testing.assert_allclose(h_fused.history["loss"], h_general.history["loss"], rtol=rtol)
@@ -71,7 +71,7 @@ def test_fused_outputs_are_the_network_outputs_and_are_copies():
     x, y = rng.standard_normal((5, 6)), rng.integers(0, 4, 5)
     t = trainer(("relu",), "softmax", 4, "sparse_categorical_crossentropy", np.float64, True)
     expected = t.network.forward([x])[0]
-    assert t.fused is t.network.dense_chain()  # one per network: training, evaluation and predictions
+    assert isinstance(t.network.executor, DenseChain)  # one per network: training, evaluation and predictions
     _, (out,) = t.train_batch([x], [y])
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     t.train_batch([x], [y])
@@ -102,12 +102,32 @@ def other_networks():
 
 @pytest.mark.parametrize("name,graph,backend", list(other_networks()), ids=lambda v: v if isinstance(v, str) else "")
 def test_networks_outside_the_chain_train_through_the_general_engine(name, graph, backend):
-    assert DenseChain.of(build(graph, backend=backend)) is None
+    net = build(graph, backend=backend)
+    assert DenseChain.of(net) is None
+    assert isinstance(net.executor, LayerByLayer)
+
+
+def test_the_chain_honours_every_parameter_of_dense():
+    """A parameter added to Dense must be honoured by the chain (and listed) or make the chain refuse the layer."""
+    assert {p.name for p in core.Dense.params} == HONOURED_DENSE_PARAMS
+
+
+def test_a_dense_layer_with_a_parameter_the_chain_does_not_know_is_no_chain_link():
+    model = core.Sequential([core.Dense(3, input_dim=4), core.Dense(2)])
+    layer = model.graph.layer(model.graph.topological_order()[-1])
+    layer.config["kernel_constraint"] = "non_neg"  # as if Dense had gained a parameter
+    assert DenseChain.of(build(model.graph)) is None
+
+
+def test_forcing_the_chain_on_a_network_it_does_not_cover_is_refused():
+    graph = core.Sequential([core.Dense(3, input_dim=4), core.Dropout(0.5), core.Dense(2)]).graph
+    with pytest.raises(core.ConfigError, match="dense chain"):
+        build(graph, executor=DenseChain.name)
 
 
 @pytest.mark.parametrize("case", CASES[:3], ids=[c[3] for c in CASES[:3]])
 def test_predict_through_the_chain_equals_the_general_forward(case):
     net = trainer(*case, np.float64, True).network
     x = np.random.default_rng(5).standard_normal((23, 6))
-    assert net.dense_chain() is not None
+    assert isinstance(net.executor, DenseChain)
     np.testing.assert_allclose(net.predict([x], batch_size=5)[0], net.forward([x])[0], rtol=1e-12)

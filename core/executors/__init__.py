@@ -1,0 +1,1 @@
+"""How a network runs a batch: executors behind one forward/backward interface (see core.engine)."""
