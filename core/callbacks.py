@@ -11,7 +11,6 @@ maximises accuracy, precision, recall, F1, AUC and R², and minimises everything
 from __future__ import annotations
 
 import csv
-import importlib
 import inspect
 import math
 import os
@@ -101,13 +100,12 @@ class EarlyStopping(Callback):
             self.trainer.network.set_weights(self.best_weights)
 
 
-def _default_saver(weights_only: bool) -> Callable[[Any, str], None] | None:
-    """``core.io.h5.save_model`` (or ``save_weights``) if that module is available, else None."""
-    try:
-        module = importlib.import_module("core.io.h5")
-    except ImportError:
-        return None
-    return getattr(module, "save_weights" if weights_only else "save_model", None)
+def _save_model(model: Any, path: str) -> None:
+    model.save(path)
+
+
+def _save_weights(model: Any, path: str) -> None:
+    model.save_weights(path)
 
 
 class ModelCheckpoint(Callback):
@@ -115,8 +113,8 @@ class ModelCheckpoint(Callback):
     only when ``monitor`` improves (``save_best_only``).
 
     ``save_function(model, path)`` writes the file; it receives the :class:`core.api.Model` when training runs
-    through ``fit`` (else the trainer's Network). Without it, ``core.io.h5.save_model`` (``save_weights`` with
-    ``save_weights_only``) is used, looked up when training starts.
+    through ``fit`` (else the trainer's Network). Without it, the model's own ``save`` (``save_weights`` with
+    ``save_weights_only``) writes it, which needs training to run through ``Model.fit``.
     """
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
@@ -135,10 +133,10 @@ class ModelCheckpoint(Callback):
         self.trainer = trainer
         self.watch = _Watch(_maximises("ModelCheckpoint", self.monitor, self.mode), 0.0)
         self.watch.best = self.initial_value_threshold
-        self._save = self.save_function or _default_saver(self.save_weights_only)
-        if self._save is None:
-            raise ConfigError("ModelCheckpoint: no .h5 writer is available in this build: pass "
-                              "save_function=lambda model, path: ...")
+        self._save = self.save_function or (_save_weights if self.save_weights_only else _save_model)
+        if self.save_function is None and trainer.model is None:
+            raise ConfigError("ModelCheckpoint: this trainer has no model to save (train with Model.fit), or pass "
+                              "save_function=lambda network, path: ...")
 
     def on_epoch_end(self, record: EpochEnd) -> None:
         try:

@@ -1,16 +1,17 @@
 """Callbacks: Keras's rules on scripted epoch logs, and each one inside a real fit."""
 
 import csv
-import sys
 import types
 
+import h5py
 import numpy as np
 import pytest
 
-from core import callbacks, optimizers
-from core.errors import ConfigError
+from core import callbacks, load_model, optimizers
+from core.engine import build
+from core.errors import ConfigError, ModelFileError
 from core.metrics import Metric
-from core.training import EpochEnd, History
+from core.training import EpochEnd, History, Trainer
 
 
 class _Net:
@@ -138,17 +139,37 @@ def test_model_checkpoint_best_and_last(tmp_path):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint("x-{val_los}.h5", save_function=save)])
 
 
-def test_model_checkpoint_uses_the_h5_writer_when_present(monkeypatch, tmp_path):
-    calls = []
-    fake = types.ModuleType("core.io.h5")
-    fake.save_model = lambda model, path: calls.append((type(model).__name__, path))
-    monkeypatch.setitem(sys.modules, "core.io.h5", fake)
+def test_model_checkpoint_writes_model_files_that_load_back(tmp_path):
     x, y = _data()
-    _model().fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))])
-    assert calls == [("Sequential", str(tmp_path / "m.h5"))] * 2
-    monkeypatch.setitem(sys.modules, "core.io.h5", None)  # not importable
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.h5"))])
+    reopened = load_model(tmp_path / "m-2.h5")
+    for a, b in zip(reopened.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert reopened.optimizer.iterations == model.optimizer.iterations
+
+
+def test_model_checkpoint_with_save_weights_only_writes_weights_that_load_back(tmp_path):
+    x, y = _data()
+    model = _model()
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+    assert checkpoint.saved == [str(tmp_path / "w.h5")] * 2
+    with h5py.File(tmp_path / "w.h5", "r") as f:  # Keras's weights-only layout: layer groups at the root
+        assert "model_config" not in f.attrs and "layer_names" in f.attrs
+    fresh = _model()
+    fresh.load_weights(tmp_path / "w.h5")
+    for a, b in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ModelFileError, match="weights-only"):
+        load_model(tmp_path / "w.h5")
+
+
+def test_model_checkpoint_without_a_model_needs_a_save_function(tmp_path):
+    x, y = _data()
+    trainer = Trainer(build(_model().graph), "mse", optimizers.get("sgd"))
     with pytest.raises(ConfigError, match="save_function"):
-        _model().fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))])
+        trainer.fit(x, y, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))])
 
 
 def test_csv_logger(tmp_path):
