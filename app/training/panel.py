@@ -239,11 +239,10 @@ class TrainingPanel(QWidget):
         form, model = self.form, self.window_.document.model
         try:
             self.prepared = self._prepare()
-            from core.engine import build
             model.compile(optimizer=form.optimizer_instance(), loss=self.prepared["loss"],
                           metrics=tasks.suggest_metrics(self.dataset.task), backend=form.backend.currentData(),
                           seed=form.seed.value())
-            model.set_weights(build(model.graph, backend="cpu", seed=form.seed.value()).get_weights())
+            model.reset_weights(form.seed.value())
         except (NeuroCanvasError, DataError, ValueError) as exc:
             self.refuse([str(exc)])
             return False
