@@ -265,7 +265,7 @@ def test_installed_command_runs_headless_from_outside_the_checkout(installed):
 
 def _train_with_the_command(installed) -> None:
     env_dir, _, _, _, cwd = installed
-    make = ("from core import Dense, Sequential\nfrom core.io.h5 import save_model\n"
+    make = ("from core import Dense, Sequential\nfrom core.api import save_model\n"
             "m = Sequential()\nm.add(Dense(16, activation='relu', input_dim=4))\n"
             "m.add(Dense(3, activation='softmax'))\nm.compile(loss='categorical_crossentropy', optimizer='adam',"
             " metrics=['accuracy'])\nsave_model(m, 'iris.h5')\n")

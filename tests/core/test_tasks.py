@@ -13,7 +13,7 @@ from core.api import Model
 from core.cli import main
 from core.data import load_sample
 from core.io.codegen import keras_script
-from core.io.h5 import load_model, save_model
+from core.api import load_model, save_model
 from tests.core import export_templates as tpl
 
 SOFTMAX3 = ((2,), tpl._dense(3, "softmax"))
