@@ -1,4 +1,4 @@
-"""The cpu backend's ``dense_chain`` capability (core/executors/dense_chain.py): what runs between the products.
+"""Numba passes of the fused Dense-chain step (core/fused.py): what runs between its matrix products.
 
 Hidden activations are applied in place, so the derivative is computed from the activation's output ``y``:
 ReLU ``y > 0``, sigmoid ``y·(1 − y)``, tanh ``1 − y²``, linear 1 (the same formulas as the activations family).
@@ -8,9 +8,8 @@ import math
 
 from core.kernels.cpu._jit import jit
 from core.kernels.cpu.activations import LINEAR, RELU, SIGMOID, TANH, _sigmoid
-from core.kernels.cpu.activations import _softmax_rows as softmax_rows  # noqa: F401  (rows of the output layer)
 
-#: Activations the chain can differentiate from their output alone.
+#: Activations the fused step can differentiate from their output alone.
 FROM_OUTPUT = (LINEAR, RELU, SIGMOID, TANH)
 
 #: Up to this many samples, a weight gradient is summed in a numba loop straight into its slot; above, by BLAS.
