@@ -1,15 +1,14 @@
-"""The template networks of the start page, rebuilt from the layer registry for the export tests.
-
-The same list as ``app/templates.py`` (perceptron, MLP, deep MLP, LeNet, small ResNet, LSTM and GRU sequence
-classifiers, dense autoencoder), written here so that ``tests/core`` needs no GUI package; the ResNet's blocks
-carry BatchNormalization as well as Add. :func:`perturbed` gives a model non-trivial weights and moving
-statistics, so that a test compares something other than the initialisers.
+"""The general starter designs of :mod:`core.templates` (perceptron, MLP, deep MLP, LeNet, LSTM and GRU sequence
+classifiers, dense autoencoder) for the export tests, plus a small ResNet whose blocks carry BatchNormalization
+as well as Add. :func:`perturbed` gives a model non-trivial weights and moving statistics, so that a test
+compares something other than the initialisers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from core import templates
 from core.api import Model, Sequential
 from core.graph import Graph
 
@@ -53,22 +52,9 @@ def _resnet() -> Graph:
     return g
 
 
-TEMPLATES = {
-    "perceptron": lambda: _chain(("InputLayer", {"shape": (2,)}), _dense(1, "sigmoid")),
-    "mlp": lambda: _chain(("InputLayer", {"shape": (784,)}), _dense(128), ("Dropout", {"rate": 0.2}),
-                          _dense(10, "softmax")),
-    "deep_mlp": lambda: _chain(("InputLayer", {"shape": (784,)}),
-                               *[s for _ in range(5) for s in (_dense(256), ("Dropout", {"rate": 0.1}))],
-                               _dense(10, "softmax")),
-    "lenet": lambda: _chain(("InputLayer", {"shape": (28, 28, 1)}), _conv(6, 5), ("MaxPooling2D", {"pool_size": 2}),
-                            _conv(16, 5, padding="valid"), ("MaxPooling2D", {"pool_size": 2}), ("Flatten", {}),
-                            _dense(120), _dense(84), _dense(10, "softmax")),
-    "resnet": _resnet,
-    "lstm": lambda: _chain(("InputLayer", {"shape": (48, 1)}), ("LSTM", {"units": 32}), _dense(4, "softmax")),
-    "gru": lambda: _chain(("InputLayer", {"shape": (48, 1)}), ("GRU", {"units": 32}), _dense(4, "softmax")),
-    "autoencoder": lambda: _chain(("InputLayer", {"shape": (784,)}), _dense(128), _dense(32), _dense(128),
-                                  _dense(784, "sigmoid")),
-}
+TEMPLATES = {key: templates.get(key).graph
+             for key in ("perceptron", "mlp", "deep_mlp", "lenet", "lstm", "gru", "autoencoder")}
+TEMPLATES["resnet"] = _resnet
 
 
 def model(name: str) -> Model:
