@@ -5,7 +5,7 @@ help. It validates a value, normalises it (a kernel size ``3`` becomes ``(3, 3)`
 allowed, raises an error naming the owner, the parameter and what is allowed. The inspector, the training form
 and the command line build their fields and messages from the same spec.
 
-This module is a leaf: it imports nothing of the project but :mod:`core.errors`.
+This module is a leaf: it imports nothing of the project but :mod:`core.errors` (and NumPy).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
+
+import numpy as np
 
 from core.errors import ConfigError
 
@@ -134,9 +136,9 @@ class Param:
         return float(value)
 
     def _check_bool(self, value: Any) -> bool:
-        if not isinstance(value, bool):
+        if not isinstance(value, (bool, np.bool_)):  # NumPy's too: configs read from files may hold them
             raise TypeError
-        return value
+        return bool(value)
 
     def _check_choice(self, value: Any) -> Any:
         if value not in self.choices:

@@ -51,3 +51,11 @@ def test_to_dict_describes_the_field_a_form_builds():
     assert MOMENTUM.to_dict() == {"name": "momentum", "kind": "float", "default": 0.0, "min": 0.0, "max": 1.0,
                                   "min_open": False, "max_open": True, "choices": [], "doc": ""}
     assert Param("s", "int", REQUIRED).to_dict()["default"] is None and repr(REQUIRED) == "REQUIRED"
+
+
+def test_numpy_bools_are_bools():
+    import numpy as np
+    flag = Param("centered", "bool", False)
+    assert flag.validate("RMSprop", np.bool_(True)) is True
+    with pytest.raises(ConfigError, match="true or false, got 1"):
+        flag.validate("RMSprop", 1)
