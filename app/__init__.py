@@ -8,6 +8,6 @@ from app.compat import protect_none
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+from core.version import __version__  # noqa: E402  (one version for engine and application)
 
 protect_none()

@@ -12,19 +12,15 @@ from core.engine import Network, build
 from core.errors import (ConfigError, CycleError, GraphError, ModelFileError, NeuroCanvasError, ShapeError,
                          TrainingError)
 from core.graph import Graph, Link
-from core.api import load_model
 from core.layers import registry as _registry
 from core.training import Callback, History, Trainer
+from core.version import __version__
 
-__version__ = "0.1.0"
-
-for _cls in _registry.iter_classes():
-    globals()[_cls.__name__] = _cls
-for _cls in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values()):
+_CLASSES = [*_registry.iter_classes(), *_losses.classes(), *_optimizers.classes()]
+for _cls in _CLASSES:
     globals()[_cls.__name__] = _cls
 
 __all__ = sorted(
-    ["Input", "Model", "Sequential", "load_model", "save_model", "Network", "build", "Graph", "Link", "Callback", "History", "Trainer",
-     "ConfigError", "CycleError", "GraphError", "ModelFileError", "NeuroCanvasError", "ShapeError", "TrainingError"]
-    + [c.__name__ for c in _registry.iter_classes()]
-    + [c.__name__ for c in set(_losses._LOSSES.values()) | set(_optimizers._OPTIMIZERS.values())])
+    ["Input", "Model", "Sequential", "load_model", "save_model", "Network", "build", "Graph", "Link", "Callback",
+     "History", "Trainer", "ConfigError", "CycleError", "GraphError", "ModelFileError", "NeuroCanvasError", "ShapeError", "TrainingError"]
+    + [c.__name__ for c in _CLASSES])

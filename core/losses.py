@@ -248,6 +248,11 @@ def names(task: str | None = None) -> list[str]:
     return sorted({cls.name for cls in _LOSSES.values() if task is None or cls.task == task})
 
 
+def classes() -> list[type[Loss]]:
+    """Every registered loss class, once each (``from core import MeanSquaredError`` reads this)."""
+    return sorted(set(_LOSSES.values()), key=lambda cls: cls.__name__)
+
+
 def get(identifier: "str | Loss") -> Loss:
     """A loss from its Keras name, alias, or an instance."""
     if isinstance(identifier, Loss):

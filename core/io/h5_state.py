@@ -21,13 +21,13 @@ from core.data.preprocessing import Preprocessing
 from core.io.h5_fields import read_array, read_string_list
 from core.io.state import ModelState
 from core.training import BatchEnd, CompileSpec, History
+from core.version import __version__
 
 EXACT_VALUES = ("hard_sigmoid_tf2",)  # parameter values that Keras configs cannot express
 
 
 def collect(state: ModelState) -> dict[str, Any]:
     """Everything of ours worth keeping, as JSON-able values and NumPy arrays."""
-    from core import __version__
     graph = state.graph
     layers = {}
     for layer_id in graph.layer_ids:

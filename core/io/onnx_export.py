@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import NeuroCanvasError
+from core.version import __version__
 
 OPSET = 17
 IR_VERSION = 8  # the IR version of opset 17, so that older runtimes open the file too
@@ -139,7 +140,6 @@ def _model_proto(onnx: Any, b: Builder, model: Any, network: Any) -> Any:
     outputs = [_value_info(onnx, network.layers[i].name, network.output_shapes[i]) for i in network.output_ids]
     graph = onnx.helper.make_graph(b.nodes, model.name or "model", inputs, outputs, b.initializers)
     proto = onnx.helper.make_model(graph, producer_name=PRODUCER, opset_imports=[onnx.helper.make_opsetid("", OPSET)])
-    from core import __version__
     proto.producer_version = __version__
     proto.ir_version = IR_VERSION
     onnx.checker.check_model(proto)

@@ -42,6 +42,11 @@ def names() -> list[str]:
     return sorted({cls.name for cls in _OPTIMIZERS.values()})
 
 
+def classes() -> list[type[Optimizer]]:
+    """Every registered optimiser class, once each (``from core import Adam`` reads this)."""
+    return sorted(set(_OPTIMIZERS.values()), key=lambda cls: cls.__name__)
+
+
 def get(identifier: "str | dict | Optimizer", **kwargs: Any) -> Optimizer:
     """An optimiser from its Keras name (``'sgd'``, ``'adam'``), class name, a Keras
     ``{"class_name": ..., "config": ...}`` dict, or an instance."""
