@@ -22,7 +22,10 @@ class _Relay(QObject):
 
 
 def run_in_background(work: Callable[[], None], done: Callable[[], None]) -> threading.Thread:
-    """Start ``work`` on a daemon thread; ``done`` runs on the GUI thread afterwards (a queued signal)."""
+    """Start ``work`` on a daemon thread; ``done`` runs on the GUI thread afterwards (a queued signal).
+
+    ``work`` must not wait for the GUI thread: quitting joins it there.
+    """
     relay = _Relay()
     relay.finished.connect(done)
     relay.finished.connect(lambda: _pending.pop(relay, None))
