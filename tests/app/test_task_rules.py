@@ -13,7 +13,7 @@ from core.io.codegen import keras_script
 from core.io.design import snapshot
 from core.io.h5 import load_model, save_model
 from tests.app.test_training_panel import choose_sample
-from tests.core.test_tasks import CASES, _graph
+from tests.core.test_tasks import CASES, network
 
 
 def _panel_loss(window, graph, sample: str) -> str:
@@ -39,5 +39,5 @@ def _export_loss(window) -> str:
 
 @pytest.mark.parametrize("net, sample, expected", CASES, ids=[case[1] for case in CASES])
 def test_gui_command_line_and_export_agree(window, net, sample, expected, tmp_path):
-    gui = _panel_loss(window, _graph(net), sample)
-    assert (gui, _command_line_loss(_graph(net), sample, tmp_path), _export_loss(window)) == (expected,) * 3
+    gui = _panel_loss(window, network(net), sample)
+    assert (gui, _command_line_loss(network(net), sample, tmp_path), _export_loss(window)) == (expected,) * 3

@@ -24,7 +24,7 @@ CASES = [(SOFTMAX3, "blobs", "sparse_categorical_crossentropy"), (SIGMOID1, "xor
          (LINEAR1, "sine", "mean_squared_error")]
 
 
-def _graph(net):
+def network(net):
     shape, head = net
     return tpl._chain(("InputLayer", {"shape": shape}), tpl._dense(8, "tanh"), head)
 
@@ -40,7 +40,7 @@ def test_every_loss_declares_consistent_facts():
         assert loss.targets in ("values", "labels", "one_hot", "binary")
         assert loss.integer_targets == (loss.targets == "labels")
         assert (loss.targets == "values") == (loss.task == "regression")
-        assert loss.fused_activation is None or loss.fused_activation in loss.output_activations
+        assert loss.logits_activation is None or loss.logits_activation in loss.output_activations
     assert "hinge" in losses.names("classification") and "hinge" not in losses.names("regression")
 
 
@@ -101,23 +101,23 @@ def test_binary_and_regression_targets():
     (((1,), tpl._dense(2, None)), "sine", "mean_squared_error", "make the last layer output 1 value(s)"),
 ])
 def test_problems_say_what_to_fix(net, sample, loss, expected):
-    graph, data = _graph(net), load_sample(sample, n=40)
+    graph, data = network(net), load_sample(sample, n=40)
     found = tasks.problems(graph, data, loss or tasks.suggest_loss(tasks.network_io(graph), data.task))
     assert any(expected in problem for problem in found), found
 
 
 def test_suggested_losses_have_no_problems():
     for net, sample, _ in CASES:
-        graph, data = _graph(net), load_sample(sample, n=40)
+        graph, data = network(net), load_sample(sample, n=40)
         assert tasks.problems(graph, data, tasks.suggest_loss(tasks.network_io(graph), data.task)) == []
-    two_heads = _graph(SOFTMAX3)
+    two_heads = network(SOFTMAX3)
     two_heads.connect(two_heads.input_layers()[0], two_heads.add_layer("Dense", {"units": 1}))
     assert "one input and one output" in tasks.problems(two_heads, load_sample("xor", n=40), "mse")[0]
 
 
 @pytest.mark.parametrize("net, sample, expected", CASES)
 def test_command_line_and_code_export_choose_the_same_loss(net, sample, expected, tmp_path):
-    graph = _graph(net)
+    graph = network(net)
     data = load_sample(sample, n=60)
     assert tasks.suggest_loss(tasks.network_io(graph), data.task) == expected
     save_model(graph, tmp_path / "design.h5")
@@ -125,5 +125,5 @@ def test_command_line_and_code_export_choose_the_same_loss(net, sample, expected
                  "--quiet", "--out", str(tmp_path / "trained.h5")]) == 0
     trained = load_model(tmp_path / "trained.h5")
     assert trained.loss.name == expected
-    script = keras_script(Model.from_graph(_graph(net)))
+    script = keras_script(Model.from_graph(network(net)))
     assert re.search(r"loss=[\"']" + expected + r"[\"']", script), script
