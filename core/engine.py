@@ -133,7 +133,7 @@ class Network:
             outputs = self.executor.forward(xs, training=True)
             total, grads, from_logits = 0.0, [], []
             for k, (loss, out, y) in enumerate(zip(losses, outputs, ys)):
-                logits = loss.fused_activation is not None and self.output_activation(k) == loss.fused_activation
+                logits = loss.logits_activation is not None and self.output_activation(k) == loss.logits_activation
                 value, grad = (loss.from_logits(self.ctx.k, self.executor.logits(k), y, checked) if logits
                                else loss(out, y))
                 total += value

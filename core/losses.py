@@ -27,7 +27,7 @@ def register(cls: type["Loss"]) -> type["Loss"]:
 
 
 class Loss:
-    """Base class. ``fused_activation`` names the output activation this loss can take logits for.
+    """Base class. ``logits_activation`` names the output activation this loss can take logits for.
 
     The class attributes below are the facts :mod:`core.tasks` reads to suggest a loss, prepare targets and find
     what prevents training: ``task`` (``"classification"`` or ``"regression"``), ``targets`` (the form of the
@@ -37,7 +37,7 @@ class Loss:
 
     name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
-    fused_activation: ClassVar[str | None] = None
+    logits_activation: ClassVar[str | None] = None
     integer_targets: ClassVar[bool] = False
     task: ClassVar[str] = "regression"
     targets: ClassVar[str] = "values"
@@ -52,7 +52,7 @@ class Loss:
 
     def from_logits(self, k: Any, logits: np.ndarray, y_true: np.ndarray,
                     checked: bool = False) -> tuple[float, np.ndarray]:
-        """Value and gradient w.r.t. the logits of ``fused_activation``; ``checked``: the targets already passed
+        """Value and gradient w.r.t. the logits of ``logits_activation``; ``checked``: the targets already passed
         :meth:`check_targets` (the trainer checks a whole data set once, not every batch)."""
         raise NotImplementedError
 
@@ -164,7 +164,7 @@ class BinaryCrossentropy(Loss):
 
     name = "binary_crossentropy"
     aliases = ("bce", "BinaryCrossentropy")
-    fused_activation = "sigmoid"
+    logits_activation = "sigmoid"
     task = "classification"
     targets = "binary"
     output_activations = ("sigmoid",)
@@ -192,7 +192,7 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
     aliases = ("cce", "CategoricalCrossentropy")
-    fused_activation = "softmax"
+    logits_activation = "softmax"
     task = "classification"
     targets = "one_hot"
     output_activations = ("softmax",)
