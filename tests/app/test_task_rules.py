@@ -8,10 +8,10 @@ import re
 import pytest
 
 from app.undo_commands import InsertDesignCommand
+from core.api import load_model, save_model
 from core.cli import main
 from core.io.codegen import keras_script
 from core.io.design import snapshot
-from core.io.h5 import load_model, save_model
 from tests.app.test_training_panel import choose_sample
 from tests.core.test_tasks import CASES, network
 
