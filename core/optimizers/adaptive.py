@@ -16,7 +16,8 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate=None, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = check_number("Adagrad", "initial_accumulator_value", initial_accumulator_value, 0)
+        self.initial_accumulator_value = check_number("Adagrad", "initial_accumulator_value",
+                                                      initial_accumulator_value, 0)
         self.slot_initial_value = self.initial_accumulator_value
         self.epsilon = check_number("Adagrad", "epsilon", epsilon, 0, lo_open=True)
 
