@@ -1,5 +1,6 @@
 """Recommended starter networks: for each sample, a small network and training settings that reach a good score
-in seconds (the GUI's templates). The scores are recorded in ``samples/README.md``.
+in seconds; the scores are recorded in ``samples/README.md``. The loss and metrics are the ones :mod:`core.tasks`
+suggests for the network and the sample. (The start page's ready-made designs are :mod:`core.templates`.)
 
 The shapes and waveforms starters are small convolutional networks and the sine-forecasting starter an LSTM
 (``Starter.variant`` names the kind). The random-walk starter stays a small MLP: the best predictor there is
