@@ -7,6 +7,9 @@ element-wise work around them is fused into single passes here.
 
 import os
 
+LABEL = "CPU (Numba)"
+IS_HOST = True
+
 # Numba's OpenMP workers spin after each parallel region by default. On a busy machine (BLAS threads, the GUI,
 # other programs) that spinning made every small parallel kernel cost ~20 ms; passive waiting costs microseconds.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

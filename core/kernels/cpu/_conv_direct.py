@@ -209,7 +209,7 @@ def _frame(w_shape, out_hw, dilation):
 
 def forward(x, w, b, pads, out_hw, dilation, y):
     """Write the convolution of ``x`` (N, H, W, C) with the HWIO kernel ``w`` (plus ``b`` or nothing) into
-    ``y`` (N, OH, OW, out); stride 1, ``pads`` and ``out_hw`` from :func:`core.kernels.reference.conv._geometry`."""
+    ``y`` (N, OH, OW, out); stride 1, ``pads`` and ``out_hw`` from :func:`core.kernels.geometry.geometry`."""
     o_n = w.shape[3]
     wk = np.zeros((w.shape[0] * w.shape[1] * w.shape[2], o_n + o_n % 2), x.dtype)
     wk[:, :o_n] = w.reshape(-1, o_n)

@@ -1,13 +1,16 @@
 """Numba passes of the fused Dense-chain step (core/fused.py): what runs between its matrix products.
 
-Hidden activations are applied in place, so the derivative is computed from the activation's output ``y``:
-ReLU ``y > 0``, sigmoid ``y·(1 − y)``, tanh ``1 − y²``, linear 1 (the same formulas as the activations family).
+Hidden activations are applied in place, so the derivative is computed from the activation's output ``y``
+(ReLU ``y > 0``, sigmoid ``y·(1 − y)``, tanh ``1 − y²``, linear 1): the formulas are the activations family's,
+from :mod:`core.kernels.formulas`. ``softmax_rows`` (the output softmax of a chain) is that family's pass too.
 """
 
-import math
+from numba import njit
 
+from core.kernels.cpu._formulas import act, grad
 from core.kernels.cpu._jit import jit
-from core.kernels.cpu.activations import LINEAR, RELU, SIGMOID, TANH, _sigmoid
+from core.kernels.cpu.activations import _softmax_rows as softmax_rows  # noqa: F401  (part of the capability)
+from core.kernels.formulas import LINEAR, RELU, SIGMOID, TANH
 
 #: Activations the fused step can differentiate from their output alone.
 FROM_OUTPUT = (LINEAR, RELU, SIGMOID, TANH)
@@ -16,43 +19,53 @@ FROM_OUTPUT = (LINEAR, RELU, SIGMOID, TANH)
 SMALL_BATCH = 4
 
 
-@jit
-def bias_activation(z, b, has_bias, code, out):
-    """``out ← f(z + b)`` row by row (``out`` may be ``z``)."""
+@njit(inline="always")
+def _bias_activation(z, b, has_bias, code, out):
     rows, cols = z.shape
     for i in range(rows):
         for j in range(cols):
-            v = z[i, j] + b[j] if has_bias else z[i, j]
-            if code == RELU:
-                v = v if v > 0 else 0.0
-            elif code == SIGMOID:
-                v = _sigmoid(v)
-            elif code == TANH:
-                v = math.tanh(v)
-            out[i, j] = v
+            out[i, j] = act(z[i, j] + b[j] if has_bias else z[i, j], code)
 
 
 @jit
-def activation_grad_col_sum(d, y, code, db, has_bias):
-    """``d ← d·f'(y)`` in place (``y = f(z)``), then ``db = Σ_rows d`` when ``has_bias``."""
+def bias_activation(z, b, has_bias, code, out):
+    """``out ← f(z + b)`` row by row (``out`` may be ``z``); one loop per activation, its code a constant, so
+    that the loop vectorises."""
+    if code == RELU:
+        _bias_activation(z, b, has_bias, RELU, out)
+    elif code == SIGMOID:
+        _bias_activation(z, b, has_bias, SIGMOID, out)
+    elif code == TANH:
+        _bias_activation(z, b, has_bias, TANH, out)
+    else:
+        _bias_activation(z, b, has_bias, LINEAR, out)
+
+
+@njit(inline="always")
+def _grad_col_sum(d, y, code, db, has_bias):
     rows, cols = d.shape
     if has_bias:
         for j in range(cols):
             db[j] = 0.0
     for i in range(rows):
         for j in range(cols):
-            yi = y[i, j]
-            if code == RELU:
-                v = d[i, j] if yi > 0 else 0.0
-            elif code == SIGMOID:
-                v = d[i, j] * yi * (1.0 - yi)
-            elif code == TANH:
-                v = d[i, j] * (1.0 - yi * yi)
-            else:
-                v = d[i, j]
+            v = grad(d[i, j], y[i, j], y[i, j], code)  # these activations' f' is a function of y alone
             d[i, j] = v
             if has_bias:
                 db[j] += v
+
+
+@jit
+def activation_grad_col_sum(d, y, code, db, has_bias):
+    """``d ← d·f'(y)`` in place (``y = f(z)``), then ``db = Σ_rows d`` when ``has_bias``."""
+    if code == RELU:
+        _grad_col_sum(d, y, RELU, db, has_bias)
+    elif code == SIGMOID:
+        _grad_col_sum(d, y, SIGMOID, db, has_bias)
+    elif code == TANH:
+        _grad_col_sum(d, y, TANH, db, has_bias)
+    else:
+        _grad_col_sum(d, y, LINEAR, db, has_bias)
 
 
 @jit

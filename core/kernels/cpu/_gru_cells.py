@@ -5,8 +5,9 @@ tanh / sigmoid (float32 forward with the vectorisable tanh; backward from the st
 default ``reset_after=True``.
 """
 
+from core.kernels.cpu._formulas import act, dact
 from core.kernels.cpu._jit import jit
-from core.kernels.cpu._rnn_cells import ONE, act, dact, sigmoid32, tanh32
+from core.kernels.cpu._rnn_cells import ONE, sigmoid32, tanh32
 
 
 @jit

@@ -8,8 +8,9 @@ needs only the activations); the general pass keeps ``z`` and writes the activat
 passes also accumulate the bias gradient, which saves a sweep over all steps' gradients.
 """
 
+from core.kernels.cpu._formulas import act, dact
 from core.kernels.cpu._jit import jit
-from core.kernels.cpu._rnn_cells import ONE, act, cell_update32, dact, sigmoid32, tanh32
+from core.kernels.cpu._rnn_cells import ONE, cell_update32, sigmoid32, tanh32
 
 
 @jit

@@ -1,25 +1,18 @@
 """The numba passes of one recurrent step (SimpleRNN, LSTM, GRU), used by :mod:`core.kernels.cpu.recurrent`.
 
-Each step has a general pass, which applies any cell activation by kernel code (exact libm functions; this is
-what float64 and the rarer activations use), and a pass specialised for Keras's defaults (tanh, sigmoid).
+Each step has a general pass, which applies any cell activation by kernel code (the shared formulas of
+:mod:`core.kernels.formulas`, exact libm functions; this is what float64 and the rarer activations use), and a pass specialised for Keras's defaults (tanh, sigmoid).
 The specialised forward passes run in float32 with a rational tanh (Eigen's, max error 3.4e-7) and
 ``sigmoid(x) = 0.5 + 0.5·tanh(x / 2)``: with no function calls left, LLVM vectorises them, which is ~60× faster
 than calling libm's tanh per element. The specialised backward passes need only the stored activations (pure
 arithmetic), so they serve every dtype.
 """
 
-import math
-
 import numpy as np
 
-from core.activations import CODES, ELU_ALPHA, LEAKY_SLOPE
+from core.kernels.cpu._formulas import act, dact
 from core.kernels.cpu._jit import jit
-
-LINEAR, SIGMOID, TANH, RELU = (CODES[n] for n in ("linear", "sigmoid", "tanh", "relu"))
-LEAKY, ELU, GELU, SOFTPLUS = (CODES[n] for n in ("leaky_relu", "elu", "gelu", "softplus"))
-HARD, HARD_TF2 = CODES["hard_sigmoid"], CODES["hard_sigmoid_tf2"]
-INV_SQRT2 = 1.0 / math.sqrt(2.0)
-INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+from core.kernels.formulas import SIGMOID, TANH
 
 _F = np.float32
 HALF, ONE, CLAMP = _F(0.5), _F(1.0), _F(7.90531110763549805)  # |x| ≥ CLAMP: tanh(x) rounds to ±1 in float32
@@ -41,62 +34,6 @@ def tanh32(v):
 @jit
 def sigmoid32(v):
     return HALF + HALF * tanh32(HALF * v)
-
-
-@jit
-def _sigmoid(v):
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
-@jit
-def act(v, code):
-    """``f(v)`` for activation ``code`` (Keras's definitions, as in core.kernels.cpu.activations)."""
-    if code == SIGMOID:
-        return _sigmoid(v)
-    if code == TANH:
-        return math.tanh(v)
-    if code == RELU:
-        return v if v > 0 else 0.0
-    if code == LEAKY:
-        return v if v > 0 else LEAKY_SLOPE * v
-    if code == ELU:
-        return v if v > 0 else ELU_ALPHA * math.expm1(v)
-    if code == GELU:
-        return v * 0.5 * (1.0 + math.erf(v * INV_SQRT2))
-    if code == SOFTPLUS:
-        return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-    if code == HARD:
-        return min(max(v / 6.0 + 0.5, 0.0), 1.0)
-    if code == HARD_TF2:
-        return min(max(0.2 * v + 0.5, 0.0), 1.0)
-    return v + 0.0
-
-
-@jit
-def dact(z, y, code):
-    """``f'(z)`` for activation ``code``, using ``y = f(z)`` where that is cheaper."""
-    if code == SIGMOID:
-        return y * (1.0 - y)
-    if code == TANH:
-        return 1.0 - y * y
-    if code == RELU:
-        return 1.0 if z > 0 else 0.0
-    if code == LEAKY:
-        return 1.0 if z > 0 else LEAKY_SLOPE
-    if code == ELU:
-        return 1.0 if z > 0 else y + ELU_ALPHA
-    if code == GELU:
-        return 0.5 * (1.0 + math.erf(z * INV_SQRT2)) + z * INV_SQRT2PI * math.exp(-0.5 * z * z)
-    if code == SOFTPLUS:
-        return _sigmoid(z)
-    if code == HARD:
-        return 1.0 / 6.0 if -3.0 < z < 3.0 else 0.0
-    if code == HARD_TF2:
-        return 0.2 if -2.5 < z < 2.5 else 0.0
-    return 1.0
 
 
 @jit

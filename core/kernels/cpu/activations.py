@@ -1,25 +1,14 @@
-"""Activation functions and their derivatives, fused into one pass each."""
+"""Activation functions and their derivatives, fused into one pass each (formulas: :mod:`core.kernels.formulas`)."""
 
 import math
 
 import numpy as np
 
-from core.activations import CODES, ELU_ALPHA, LEAKY_SLOPE
+from numba import njit
+
+from core.kernels.cpu._formulas import act, grad
 from core.kernels.cpu._jit import jit
-
-LINEAR, SIGMOID, TANH, RELU, SOFTMAX = (CODES[n] for n in ("linear", "sigmoid", "tanh", "relu", "softmax"))
-LEAKY, ELU, GELU, SOFTPLUS = (CODES[n] for n in ("leaky_relu", "elu", "gelu", "softplus"))
-HARD, HARD_TF2 = CODES["hard_sigmoid"], CODES["hard_sigmoid_tf2"]
-INV_SQRT2 = 1.0 / math.sqrt(2.0)
-INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-@jit
-def _sigmoid(v):
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
+from core.kernels.formulas import ELU, GELU, HARD, HARD_TF2, LEAKY, LINEAR, RELU, SIGMOID, SOFTMAX, SOFTPLUS, TANH
 
 
 @jit
@@ -39,76 +28,66 @@ def _softmax_rows(z, y):
             y[i, j] *= inv
 
 
+@njit(inline="always")
+def _map(z, y, code):
+    for i in range(z.size):
+        y[i] = act(z[i], code)
+
+
+@njit(inline="always")
+def _map_grad(z, y, dy, dz, code):
+    for i in range(z.size):
+        dz[i] = grad(dy[i], z[i], y[i], code)
+
+
+# One loop per activation with its code a constant: the formula's branches fold away and LLVM vectorises the loop
+# (one loop testing the code per element does not vectorise, see tests/benchmarks/NOTES.md).
 @jit
 def _forward_flat(z, y, code):
-    n = z.size
     if code == LINEAR:
-        for i in range(n):
-            y[i] = z[i]
+        _map(z, y, LINEAR)
     elif code == SIGMOID:
-        for i in range(n):
-            y[i] = _sigmoid(z[i])
+        _map(z, y, SIGMOID)
     elif code == TANH:
-        for i in range(n):
-            y[i] = math.tanh(z[i])
+        _map(z, y, TANH)
     elif code == RELU:
-        for i in range(n):
-            y[i] = z[i] if z[i] > 0 else 0.0
+        _map(z, y, RELU)
     elif code == LEAKY:
-        for i in range(n):
-            y[i] = z[i] if z[i] > 0 else LEAKY_SLOPE * z[i]
+        _map(z, y, LEAKY)
     elif code == ELU:
-        for i in range(n):
-            y[i] = z[i] if z[i] > 0 else ELU_ALPHA * math.expm1(z[i])
+        _map(z, y, ELU)
     elif code == GELU:
-        for i in range(n):
-            y[i] = z[i] * 0.5 * (1.0 + math.erf(z[i] * INV_SQRT2))
+        _map(z, y, GELU)
     elif code == SOFTPLUS:
-        for i in range(n):
-            v = z[i]
-            y[i] = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+        _map(z, y, SOFTPLUS)
     elif code == HARD:
-        for i in range(n):
-            y[i] = min(max(z[i] / 6.0 + 0.5, 0.0), 1.0)
+        _map(z, y, HARD)
     elif code == HARD_TF2:
-        for i in range(n):
-            y[i] = min(max(0.2 * z[i] + 0.5, 0.0), 1.0)
+        _map(z, y, HARD_TF2)
 
 
 @jit
 def _backward_flat(z, y, dy, dz, code):
-    n = z.size
     if code == LINEAR:
-        for i in range(n):
-            dz[i] = dy[i]
+        _map_grad(z, y, dy, dz, LINEAR)
     elif code == SIGMOID:
-        for i in range(n):
-            dz[i] = dy[i] * y[i] * (1.0 - y[i])
+        _map_grad(z, y, dy, dz, SIGMOID)
     elif code == TANH:
-        for i in range(n):
-            dz[i] = dy[i] * (1.0 - y[i] * y[i])
+        _map_grad(z, y, dy, dz, TANH)
     elif code == RELU:
-        for i in range(n):
-            dz[i] = dy[i] if z[i] > 0 else 0.0
+        _map_grad(z, y, dy, dz, RELU)
     elif code == LEAKY:
-        for i in range(n):
-            dz[i] = dy[i] if z[i] > 0 else LEAKY_SLOPE * dy[i]
+        _map_grad(z, y, dy, dz, LEAKY)
     elif code == ELU:
-        for i in range(n):
-            dz[i] = dy[i] if z[i] > 0 else dy[i] * (y[i] + ELU_ALPHA)
+        _map_grad(z, y, dy, dz, ELU)
     elif code == GELU:
-        for i in range(n):
-            v = z[i]
-            dz[i] = dy[i] * (0.5 * (1.0 + math.erf(v * INV_SQRT2)) + v * INV_SQRT2PI * math.exp(-0.5 * v * v))
+        _map_grad(z, y, dy, dz, GELU)
     elif code == SOFTPLUS:
-        for i in range(n):
-            dz[i] = dy[i] * _sigmoid(z[i])
+        _map_grad(z, y, dy, dz, SOFTPLUS)
     elif code == HARD:
-        for i in range(n):
-            dz[i] = dy[i] / 6.0 if -3.0 < z[i] < 3.0 else 0.0
+        _map_grad(z, y, dy, dz, HARD)
     elif code == HARD_TF2:
-        for i in range(n):
-            dz[i] = dy[i] * 0.2 if -2.5 < z[i] < 2.5 else 0.0
+        _map_grad(z, y, dy, dz, HARD_TF2)
 
 
 @jit

@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from core.kernels.cpu import _conv_direct as _direct
 from core.kernels.cpu import _conv_threads as _threads
-from core.kernels.reference.conv import _geometry, _out_length, _pad_amounts, _transpose_pads
+from core.kernels.geometry import geometry, out_length, pad_amounts, transpose_pads
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 CHUNK_BYTES = 16 * 2**20  # larger im2col matrices are built a slice of the batch at a time (and not kept)
@@ -292,33 +292,33 @@ def _backward(kept, w, dy, strides, pads, dilation, need_dx):
 
 def conv2d_forward(x, w, b, strides, padding, dilation):
     """2-D convolution of ``x`` (N, H, W, C) with an HWIO kernel; ``b`` (out,) or None."""
-    pads, out_hw = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
+    pads, out_hw = geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
     return _forward(x, w, b, strides, pads, out_hw, dilation)[0]
 
 
 def conv2d_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_forward`: ``(dx or None, dw, db)``."""
-    pads, _ = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
+    pads, _ = geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
     return _backward((x, None), w, dy, strides, pads, dilation, need_dx)
 
 
 def conv2d_forward_keep(x, w, b, strides, padding, dilation):
     """:func:`conv2d_forward` that also returns what :func:`conv2d_backward_kept` needs (the im2col matrix, so
     that backward does not rebuild it): ``(y, kept)``."""
-    pads, out_hw = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
+    pads, out_hw = geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
     y, cols = _forward(x, w, b, strides, pads, out_hw, dilation)
     return y, (x, cols)
 
 
 def conv2d_backward_kept(kept, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_forward_keep` from its ``kept``: ``(dx or None, dw, db)``."""
-    pads, _ = _geometry(kept[0].shape[1:3], w.shape[:2], strides, padding, dilation)
+    pads, _ = geometry(kept[0].shape[1:3], w.shape[:2], strides, padding, dilation)
     return _backward(kept, w, dy, strides, pads, dilation, need_dx)
 
 
 def _pads_1d(x, w, stride, padding, dilation):
-    pads = ((0, 0), _pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
-    return pads, (1, _out_length(x.shape[1], w.shape[0], stride, dilation, *pads[1]))
+    pads = ((0, 0), pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
+    return pads, (1, out_length(x.shape[1], w.shape[0], stride, dilation, *pads[1]))
 
 
 def conv1d_forward(x, w, b, stride, padding, dilation):
@@ -349,7 +349,7 @@ def conv1d_backward_kept(kept, w, dy, stride, padding, dilation, need_dx):
 def conv2d_transpose_forward(x, w, b, strides, padding, dilation, out_hw):
     """Transposed 2-D convolution of ``x`` (N, H, W, in) with a Keras ``(kh, kw, out, in)`` kernel to an
     output of spatial size ``out_hw``; ``b`` (out,) or None."""
-    pads = _transpose_pads(out_hw, w, strides, padding, dilation)
+    pads = transpose_pads(out_hw, w, strides, padding, dilation)
     y = _input_grad(x, w, (x.shape[0],) + tuple(out_hw) + (w.shape[2],), strides, pads, dilation)
     if b is not None:
         y += b
@@ -358,6 +358,6 @@ def conv2d_transpose_forward(x, w, b, strides, padding, dilation, out_hw):
 
 def conv2d_transpose_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_transpose_forward`: ``(dx or None, dw, db)``."""
-    pads = _transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
+    pads = transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
     dx = _forward(dy, w, None, strides, pads, x.shape[1:3], dilation)[0] if need_dx else None
     return dx, _weight_grad(dy, x, w.shape, strides, pads, dilation), _bias_grad(dy)

@@ -4,10 +4,9 @@ Inputs are 2-D ``(rows, channels)`` (the layer moves the normalisation axis last
 float64 whatever the data type, so float32 batches of many rows keep their precision.
 """
 
-import math
-
 import numpy as np
 
+from core.kernels.cpu._formulas import inv_pow, layernorm_row, layernorm_row_dx
 from core.kernels.cpu._jit import jit
 
 
@@ -125,38 +124,14 @@ def batchnorm_update_moving(moving, value, momentum):
 
 @jit
 def _ln_forward(x, gamma, beta, eps, y, xhat, inv_std):
-    m, c = x.shape
-    for i in range(m):
-        s = 0.0
-        for j in range(c):
-            s += x[i, j]
-        mean = s / c
-        v = 0.0
-        for j in range(c):
-            d = x[i, j] - mean
-            v += d * d
-        inv = 1.0 / math.sqrt(v / c + eps)
-        inv_std[i] = inv
-        for j in range(c):
-            h = (x[i, j] - mean) * inv
-            xhat[i, j] = h
-            y[i, j] = h * gamma[j] + beta[j]
+    for i in range(x.shape[0]):
+        inv_std[i] = layernorm_row(x, i, gamma, beta, eps, y, xhat)
 
 
 @jit
 def _ln_dx(dy, xhat, inv_std, gamma, dx):
-    m, c = dy.shape
-    for i in range(m):
-        sg = 0.0
-        sgx = 0.0
-        for j in range(c):
-            g = dy[i, j] * gamma[j]
-            sg += g
-            sgx += g * xhat[i, j]
-        sg /= c
-        sgx /= c
-        for j in range(c):
-            dx[i, j] = inv_std[i] * (dy[i, j] * gamma[j] - sg - xhat[i, j] * sgx)
+    for i in range(dy.shape[0]):
+        layernorm_row_dx(dy, xhat, i, inv_std[i], gamma, dx)
 
 
 def layernorm_forward(x, gamma, beta, eps):
@@ -197,17 +172,6 @@ def _window_sum_rows(v, radius, out):
 
 
 @jit
-def _inv_pow(s, beta):
-    """``s ** -beta`` for s > 0, with the common exponents (TensorFlow's 0.5, AlexNet's 0.75) done by sqrt."""
-    if beta == 0.5:
-        return 1.0 / math.sqrt(s)
-    if beta == 0.75:
-        r = 1.0 / math.sqrt(s)
-        return r * math.sqrt(r)
-    return math.exp(-beta * math.log(s))
-
-
-@jit
 def _lrn_forward(x, radius, bias, alpha, beta, y, scale):
     m, c = x.shape
     _window_sum_rows(x * x, radius, scale)
@@ -215,7 +179,7 @@ def _lrn_forward(x, radius, bias, alpha, beta, y, scale):
         for j in range(c):
             s = bias + alpha * scale[i, j]
             scale[i, j] = s
-            y[i, j] = x[i, j] * _inv_pow(s, beta)
+            y[i, j] = x[i, j] * inv_pow(s, beta)
 
 
 @jit
@@ -224,7 +188,7 @@ def _lrn_backward(dy, x, scale, radius, alpha, beta, dx):
     t = np.empty_like(dx)
     for i in range(m):
         for j in range(c):
-            p = _inv_pow(scale[i, j], beta)
+            p = inv_pow(scale[i, j], beta)
             dx[i, j] = dy[i, j] * p
             t[i, j] = dy[i, j] * x[i, j] * p / scale[i, j]
     w = np.empty_like(dx)

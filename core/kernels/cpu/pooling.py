@@ -13,7 +13,7 @@ from numba import njit, prange
 from core.kernels.cpu import _conv_threads as _threads
 from core.kernels.cpu._jit import jit
 from core.kernels.cpu.conv import _empty
-from core.kernels.reference.conv import _geometry
+from core.kernels.geometry import geometry
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 # Waking a second thread costs tens of µs: pooling a LeNet batch (0.3M values, ~100 µs) ran as fast or faster on
@@ -151,7 +151,7 @@ def _global_unmax(dy, index, dx):
 
 def max_pool2d_forward(x, pool, strides, padding):
     """Max pooling of ``x`` (N, H, W, C): returns ``(y, index)``, both of shape (N, OH, OW, C)."""
-    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     y = _empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
     index = _empty(y.shape, np.int32)
     if _is_2x2(pool, strides, pads):
@@ -176,7 +176,7 @@ def _is_2x2(pool, strides, pads):
 
 def avg_pool2d_forward(x, pool, strides, padding):
     """Average pooling of ``x`` (N, H, W, C) over the real (unpadded) cells of each window."""
-    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     y = _empty((x.shape[0],) + out_hw + (x.shape[3],), x.dtype)
     _avg_pool(np.ascontiguousarray(x), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], y)
     return y
@@ -184,7 +184,7 @@ def avg_pool2d_forward(x, pool, strides, padding):
 
 def avg_pool2d_backward(dy, x_shape, pool, strides, padding):
     """Gradient of :func:`avg_pool2d_forward`."""
-    pads, _ = _geometry(x_shape[1:3], pool, strides, padding, (1, 1))
+    pads, _ = geometry(x_shape[1:3], pool, strides, padding, (1, 1))
     dx = _empty(x_shape, dy.dtype)
     _avg_unpool(np.ascontiguousarray(dy), pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0], dx)
     return dx

@@ -1,4 +1,4 @@
-"""ConvLSTM2D and the single LSTM cell step on the device (imported into :mod:`core.kernels.cuda.recurrent`).
+"""ConvLSTM2D and the single LSTM cell step on the device (exported by :mod:`core.kernels.cuda.recurrent`).
 
 ConvLSTM2D is an LSTM whose products are convolutions: the gate pre-activations of every pixel form rows of a
 ``(N·H'·W', 4·filters)`` matrix, the same layout as the dense LSTM's ``(N, 4·units)``, so the dense cell kernels
@@ -11,12 +11,12 @@ gradient (a product and a col2im gather); then one product over all steps for th
 for the input. Formulas: :mod:`core.kernels.reference.recurrent`.
 """
 
-from core.kernels.cuda._device import dev, empty, zeros
+from core.kernels.cuda._cells import (_copy_kernel, _lstm_cell, _lstm_cell_back, _output, _output_grads,
+                                     _reverse_time, _swap01)
+from core.kernels.cuda._device import THREADS, blocks, dev, empty, zeros
 from core.kernels.cuda._matmul import matmul
 from core.kernels.cuda.conv import _columns, _gather, _geo, conv2d_backward_kept, conv2d_forward_keep
-from core.kernels.cuda.recurrent import (THREADS, _copy_kernel, _lstm_cell, _lstm_cell_back, _output,
-                                         _output_grads, _reverse_time, _swap01, blocks)
-from core.kernels.reference.conv import _geometry
+from core.kernels.geometry import geometry
 
 
 def _rows(a):
@@ -54,7 +54,7 @@ def lstm_cell_backward(dh, dc, state, activation, recurrent_activation):
 def _recurrent_geo(hw, recurrent_kernel):
     """im2col geometry of the recurrent convolution (stride 1, ``same``) over states of spatial size ``hw``."""
     kh, kw = recurrent_kernel.shape[:2]
-    pads, out_hw = _geometry(hw, (kh, kw), (1, 1), "same", (1, 1))
+    pads, out_hw = geometry(hw, (kh, kw), (1, 1), "same", (1, 1))
     return _geo(out_hw, (1, 1), (1, 1), pads)
 
 

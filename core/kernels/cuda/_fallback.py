@@ -1,7 +1,7 @@
-"""Run a CPU kernel on device tensors by copying them down and the results back up.
+"""Run a host kernel on device tensors by copying them down and the results back up.
 
-Used only where no CUDA kernel exists yet (named in :data:`HOST_FALLBACKS` so the gap is visible); the
-numbers are the CPU kernel's, the cost is two transfers per call.
+Used by the loader only where no CUDA kernel exists yet (the backend's ``fallbacks`` name them, so the gap is
+visible); the numbers are the host kernel's, the cost is two transfers per call.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import functools
 import numpy as np
 
 from core.kernels.cuda._device import dev, host, is_device
-
-HOST_FALLBACKS: list[str] = []
 
 
 def _down(value):
@@ -29,24 +27,12 @@ def _up(value):
     return dev(value) if isinstance(value, np.ndarray) else value
 
 
-def hosted(cpu_kernel):
-    """``cpu_kernel`` wrapped to take and return device tensors (registered in :data:`HOST_FALLBACKS`)."""
+def hosted(host_kernel):
+    """``host_kernel`` wrapped to take and return device tensors."""
 
-    @functools.wraps(cpu_kernel)
+    @functools.wraps(host_kernel)
     def run(*args, **kwargs):
-        out = cpu_kernel(*_down(args), **{k: _down(v) for k, v in kwargs.items()})
+        out = host_kernel(*_down(args), **{k: _down(v) for k, v in kwargs.items()})
         return _up(out)
 
-    HOST_FALLBACKS.append(cpu_kernel.__name__)
     return run
-
-
-def complete(namespace: dict, cpu_module) -> list[str]:
-    """Give a cuda family module every public function of its cpu twin: those it does not define yet become
-    host fallbacks (so a kernel added on the cpu is usable here at once, and listed). Returns ``__all__``."""
-    from core.kernels import _public_functions
-    names = sorted(_public_functions(cpu_module))
-    for name in names:
-        if not callable(namespace.get(name)) or name.startswith("_"):
-            namespace[name] = hosted(getattr(cpu_module, name))
-    return names

@@ -1,74 +1,13 @@
 """Activation functions and their derivatives on the device: one element-wise pass each (softmax: one thread
-per row), by kernel code (see :mod:`core.activations`)."""
+per row), by kernel code (see :mod:`core.activations`); the formulas are :mod:`core.kernels.formulas`."""
 
 import math
 
 from numba import cuda
 
-from core.activations import CODES, ELU_ALPHA, LEAKY_SLOPE
 from core.kernels.cuda._device import THREADS, blocks, dev, empty, flat
-
-LINEAR, SIGMOID, TANH, RELU, SOFTMAX = (CODES[n] for n in ("linear", "sigmoid", "tanh", "relu", "softmax"))
-LEAKY, ELU, GELU, SOFTPLUS = (CODES[n] for n in ("leaky_relu", "elu", "gelu", "softplus"))
-HARD, HARD_TF2 = CODES["hard_sigmoid"], CODES["hard_sigmoid_tf2"]
-INV_SQRT2 = 1.0 / math.sqrt(2.0)
-INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-@cuda.jit(device=True)
-def sigmoid(v):
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
-@cuda.jit(device=True)
-def act(v, code):
-    """The activation ``code`` of one value (not softmax)."""
-    if code == SIGMOID:
-        return sigmoid(v)
-    if code == TANH:
-        return math.tanh(v)
-    if code == RELU:
-        return v if v > 0 else 0.0
-    if code == LEAKY:
-        return v if v > 0 else LEAKY_SLOPE * v
-    if code == ELU:
-        return v if v > 0 else ELU_ALPHA * math.expm1(v)
-    if code == GELU:
-        return v * 0.5 * (1.0 + math.erf(v * INV_SQRT2))
-    if code == SOFTPLUS:
-        return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-    if code == HARD:
-        return min(max(v / 6.0 + 0.5, 0.0), 1.0)
-    if code == HARD_TF2:
-        return min(max(0.2 * v + 0.5, 0.0), 1.0)
-    return v
-
-
-@cuda.jit(device=True)
-def dact(z, y, code):
-    """``dy/dz`` of the activation ``code`` at ``z`` with output ``y`` (not softmax)."""
-    if code == SIGMOID:
-        return y * (1.0 - y)
-    if code == TANH:
-        return 1.0 - y * y
-    if code == RELU:
-        return 1.0 if z > 0 else 0.0
-    if code == LEAKY:
-        return 1.0 if z > 0 else LEAKY_SLOPE
-    if code == ELU:
-        return 1.0 if z > 0 else y + ELU_ALPHA
-    if code == GELU:
-        return 0.5 * (1.0 + math.erf(z * INV_SQRT2)) + z * INV_SQRT2PI * math.exp(-0.5 * z * z)
-    if code == SOFTPLUS:
-        return sigmoid(z)
-    if code == HARD:
-        return 1.0 / 6.0 if -3.0 < z < 3.0 else 0.0
-    if code == HARD_TF2:
-        return 0.2 if -2.5 < z < 2.5 else 0.0
-    return 1.0
+from core.kernels.cuda._formulas import act, dact
+from core.kernels.formulas import SOFTMAX
 
 
 @cuda.jit
@@ -139,5 +78,3 @@ def activation_backward(z, y, dy, code):
         _backward[blocks(dy.size), THREADS](flat(z), flat(y), flat(dy), flat(dz), code)
     return dz
 
-
-__all__ = ["activation_backward", "activation_forward"]

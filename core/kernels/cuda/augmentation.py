@@ -1,7 +1,7 @@
 """Augmentation kernels on the device: per-sample flips and crops are gathers (one thread per output element;
 the per-sample choices, drawn on the host, go up as small vectors). The affine resampler (RandomRotation,
 RandomZoom, RandomTranslation, resizing RandomCrop) runs one thread per output pixel: the thread resolves its
-taps once (same rules as ``core.kernels.cpu.augmentation``) and loops over the channels; its backward
+taps once (:func:`core.kernels.formulas.taps`, shared with the cpu backend) and loops over the channels; its backward
 scatter-adds each tap's share with atomic adds (taps of different pixels may coincide).
 
 The source coordinates are computed in float64 from float64 matrices, as on the cpu, so that every pixel reads
@@ -10,59 +10,12 @@ interpolation weights are then cast to the tensor's dtype and the per-channel wo
 tensors.
 """
 
-import math
-
 import numpy as np
 from numba import cuda, float32, float64
 
-from core.kernels.cpu import augmentation as _cpu
 from core.kernels.cuda._device import THREADS, blocks, dev, empty, zeros
-from core.kernels.cuda._fallback import complete
-
-_REFLECT, _WRAP, _CONSTANT, _NEAREST = range(4)
-
-
-@cuda.jit(device=True)
-def _resolve(i, size, mode):
-    """Index ``i`` mapped into ``[0, size)`` by the fill mode; -1 where a constant fill applies."""
-    if mode == _REFLECT:
-        period = 2 * size
-        i = i % period
-        return period - 1 - i if i >= size else i
-    if mode == _WRAP:
-        return i % size
-    if mode == _NEAREST:
-        return min(max(i, 0), size - 1)
-    return i if 0 <= i < size else -1
-
-
-@cuda.jit(device=True)
-def _taps(m, b, ox, oy, h, w, bilinear, mode):
-    """Rows ``r0, r1``, columns ``c0, c1`` (in range) of output pixel ``(oy, ox)`` of sample ``b``, the four
-    tap weights and the weight of the constant fill (float64; see the cpu twin)."""
-    sx = m[b, 0, 0] * ox + m[b, 0, 1] * oy + m[b, 0, 2]
-    sy = m[b, 1, 0] * ox + m[b, 1, 1] * oy + m[b, 1, 2]
-    if bilinear:
-        fy, fx = math.floor(sy), math.floor(sx)
-        ay, ax = sy - fy, sx - fx
-        r0, c0 = _resolve(int(fy), h, mode), _resolve(int(fx), w, mode)
-        r1, c1 = _resolve(int(fy) + 1, h, mode), _resolve(int(fx) + 1, w, mode)
-    else:
-        ay, ax = 0.0, 0.0
-        r0, c0 = _resolve(int(math.floor(sy + 0.5)), h, mode), _resolve(int(math.floor(sx + 0.5)), w, mode)
-        r1, c1 = 0, 0
-    w00, w01, w10, w11 = (1.0 - ay) * (1.0 - ax), (1.0 - ay) * ax, ay * (1.0 - ax), ay * ax
-    fill_w = 0.0
-    if r0 < 0 or c0 < 0:
-        fill_w, w00 = fill_w + w00, 0.0
-    if r0 < 0 or c1 < 0:
-        fill_w, w01 = fill_w + w01, 0.0
-    if r1 < 0 or c0 < 0:
-        fill_w, w10 = fill_w + w10, 0.0
-    if r1 < 0 or c1 < 0:
-        fill_w, w11 = fill_w + w11, 0.0
-    return max(r0, 0), max(r1, 0), max(c0, 0), max(c1, 0), w00, w01, w10, w11, fill_w
-
+from core.kernels.cuda._formulas import taps
+from core.kernels.formulas import resample_codes
 
 def _make_affine(elem):
     """The forward and backward resampling kernels with their per-channel arithmetic in ``elem``."""
@@ -73,7 +26,7 @@ def _make_affine(elem):
         h, w = x.shape[1], x.shape[2]
         for i in range(cuda.grid(1), n * oh * ow, cuda.gridsize(1)):
             ox, oy, b = i % ow, (i // ow) % oh, i // (ow * oh)
-            r0, r1, c0, c1, w00, w01, w10, w11, fill_w = _taps(m, b, ox, oy, h, w, bilinear, mode)
+            r0, r1, c0, c1, w00, w01, w10, w11, fill_w = taps(m, b, ox, oy, h, w, bilinear, mode)
             a00, a01, a10, a11 = elem(w00), elem(w01), elem(w10), elem(w11)
             base = elem(fill_w) * fill
             for ch in range(c):
@@ -86,7 +39,7 @@ def _make_affine(elem):
         h, w = dx.shape[1], dx.shape[2]
         for i in range(cuda.grid(1), n * oh * ow, cuda.gridsize(1)):
             ox, oy, b = i % ow, (i // ow) % oh, i // (ow * oh)
-            r0, r1, c0, c1, w00, w01, w10, w11, _ = _taps(m, b, ox, oy, h, w, bilinear, mode)
+            r0, r1, c0, c1, w00, w01, w10, w11, _ = taps(m, b, ox, oy, h, w, bilinear, mode)
             a00, a01, a10, a11 = elem(w00), elem(w01), elem(w10), elem(w11)
             for ch in range(c):
                 d = dout[b, oy, ox, ch]
@@ -107,7 +60,7 @@ _AFFINE = {np.dtype(np.float32): _make_affine(float32), np.dtype(np.float64): _m
 
 def affine_resample(x, matrices, out_h, out_w, interpolation="bilinear", fill_mode="reflect", fill_value=0.0):
     """Resample NHWC images ``x`` through per-sample 2×3 matrices into ``(N, out_h, out_w, C)``."""
-    bilinear, mode = _cpu._codes(interpolation, fill_mode)
+    bilinear, mode = resample_codes(interpolation, fill_mode)
     x = dev(x)
     out = empty((x.shape[0], out_h, out_w, x.shape[3]), x.dtype)
     pixels = x.shape[0] * out_h * out_w
@@ -120,7 +73,7 @@ def affine_resample(x, matrices, out_h, out_w, interpolation="bilinear", fill_mo
 def affine_resample_backward(dout, matrices, in_h, in_w, interpolation="bilinear", fill_mode="reflect"):
     """The gradient of :func:`affine_resample` with respect to its input ``(N, in_h, in_w, C)``: each tap's
     weighted gradient scatter-added onto the pixel it read."""
-    bilinear, mode = _cpu._codes(interpolation, fill_mode)
+    bilinear, mode = resample_codes(interpolation, fill_mode)
     dout = dev(dout)
     dx = zeros((dout.shape[0], in_h, in_w, dout.shape[3]), dout.dtype)
     pixels = dout.shape[0] * dout.shape[1] * dout.shape[2]
@@ -184,6 +137,3 @@ def crop_images_backward(dout, tops, lefts, in_h, in_w):
         _window[blocks(dx.size), THREADS](dx, dout, dev(np.asarray(tops, np.int64)),
                                           dev(np.asarray(lefts, np.int64)), False)
     return dx
-
-
-__all__ = complete(globals(), _cpu)

@@ -12,11 +12,9 @@ import math
 
 from numba import cuda
 
-from core.kernels.cpu import conv as _cpu
 from core.kernels.cuda._device import THREADS, blocks, dev, empty
-from core.kernels.cuda._fallback import complete
 from core.kernels.cuda._matmul import col_sum, matmul
-from core.kernels.reference.conv import _geometry, _transpose_pads
+from core.kernels.geometry import geometry, transpose_pads
 
 
 @cuda.jit
@@ -78,7 +76,7 @@ def _forward(x, w, b, strides, padding, dilation):
     """``(y, (col, x_shape))`` of a 2-D convolution with an HWIO kernel."""
     x, w = dev(x), dev(w)
     kh, kw, c, o = w.shape
-    pads, out_hw = _geometry(x.shape[1:3], (kh, kw), strides, padding, dilation)
+    pads, out_hw = geometry(x.shape[1:3], (kh, kw), strides, padding, dilation)
     geo = _geo(out_hw, strides, dilation, pads)
     col = _columns(x, kh, kw, geo)
     y = matmul(col, w.reshape(kh * kw * c, o), bias=b)
@@ -89,7 +87,7 @@ def _backward(kept, w, dy, strides, padding, dilation, need_dx):
     col, x_shape = kept
     w, dy = dev(w), dev(dy)
     kh, kw, c, o = w.shape
-    pads, out_hw = _geometry(x_shape[1:3], (kh, kw), strides, padding, dilation)
+    pads, out_hw = geometry(x_shape[1:3], (kh, kw), strides, padding, dilation)
     dy2 = dy.reshape(dy.size // o, o)
     w2 = w.reshape(kh * kw * c, o)
     dx = None
@@ -160,7 +158,7 @@ def conv2d_transpose_forward(x, w, b, strides, padding, dilation, out_hw):
     ``out_hw``: the input gradient of the convolution from ``out_hw`` to ``x``'s size, plus the bias."""
     x, w = dev(x), dev(w)
     kh, kw, o, c = w.shape
-    pads = _transpose_pads(out_hw, w, strides, padding, dilation)
+    pads = transpose_pads(out_hw, w, strides, padding, dilation)
     col = matmul(x.reshape(x.size // c, c), w.reshape(kh * kw * o, c), tb=True)
     geo = _geo(x.shape[1:3], strides, dilation, pads)
     return _gather(col, (x.shape[0],) + tuple(out_hw) + (o,), kh, kw, geo, b)
@@ -170,12 +168,9 @@ def conv2d_transpose_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_transpose_forward`: ``(dx or None, dw, db)``."""
     x, w, dy = dev(x), dev(w), dev(dy)
     kh, kw, o, c = w.shape
-    pads = _transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
+    pads = transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
     geo = _geo(x.shape[1:3], strides, dilation, pads)
     col = _columns(dy, kh, kw, geo)
     dx = matmul(col, w.reshape(kh * kw * o, c)).reshape(tuple(x.shape)) if need_dx else None
     dw = matmul(col, x.reshape(x.size // c, c), ta=True).reshape(tuple(w.shape))
     return dx, dw, col_sum(dy.reshape(dy.size // o, o))
-
-
-__all__ = complete(globals(), _cpu)

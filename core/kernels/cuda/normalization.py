@@ -9,6 +9,7 @@ import numpy as np
 from numba import cuda, float64
 
 from core.kernels.cuda._device import THREADS, blocks, dev, empty
+from core.kernels.cuda._formulas import inv_pow, layernorm_row, layernorm_row_dx
 from core.kernels.cuda._reduce import REDUCE_THREADS, block_total
 
 
@@ -98,6 +99,14 @@ def _copy_cast(src, dst):
         dst[i] = src[i]
 
 
+def _or_const(v, n, dtype, value):
+    """``v`` on the device in ``dtype``, or ``n`` copies of ``value`` where ``v`` is None."""
+    if v is None:
+        return dev(np.full(n, value, dtype))
+    v = dev(v)
+    return v if v.dtype == np.dtype(dtype) else _cast(v, dtype)
+
+
 def _cast(v, dtype):
     out = empty(v.shape, dtype)
     _copy_cast[blocks(v.size), THREADS](v, out)
@@ -135,39 +144,15 @@ def batchnorm_update_moving(moving, value, momentum):
 
 
 @cuda.jit
-def _ln_forward(x, gamma, beta, affine, eps, y, xhat, inv_std):
-    m, c = x.shape
-    for i in range(cuda.grid(1), m, cuda.gridsize(1)):
-        s = 0.0
-        for j in range(c):
-            s += x[i, j]
-        mean = s / c
-        v = 0.0
-        for j in range(c):
-            d = x[i, j] - mean
-            v += d * d
-        inv = 1.0 / math.sqrt(v / c + eps)
-        inv_std[i] = inv
-        for j in range(c):
-            h = (x[i, j] - mean) * inv
-            xhat[i, j] = h
-            y[i, j] = h * (gamma[j] if affine[0] else 1.0) + (beta[j] if affine[1] else 0.0)
+def _ln_forward(x, gamma, beta, eps, y, xhat, inv_std):
+    for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+        inv_std[i] = layernorm_row(x, i, gamma, beta, eps, y, xhat)
 
 
 @cuda.jit
-def _ln_dx(dy, xhat, inv_std, gamma, has_gamma, dx):
-    m, c = dy.shape
-    for i in range(cuda.grid(1), m, cuda.gridsize(1)):
-        sg, sgx = 0.0, 0.0
-        for j in range(c):
-            g = dy[i, j] * (gamma[j] if has_gamma else 1.0)
-            sg += g
-            sgx += g * xhat[i, j]
-        sg /= c
-        sgx /= c
-        for j in range(c):
-            g = dy[i, j] * (gamma[j] if has_gamma else 1.0)
-            dx[i, j] = inv_std[i] * (g - sg - xhat[i, j] * sgx)
+def _ln_dx(dy, xhat, inv_std, gamma, dx):
+    for i in range(cuda.grid(1), dy.shape[0], cuda.gridsize(1)):
+        layernorm_row_dx(dy, xhat, i, inv_std[i], gamma, dx)
 
 
 def layernorm_forward(x, gamma, beta, eps):
@@ -176,9 +161,8 @@ def layernorm_forward(x, gamma, beta, eps):
     m = x.shape[0]
     y, xhat, inv_std = empty(x.shape, x.dtype), empty(x.shape, x.dtype), empty((m,), x.dtype)
     if x.size:
-        _ln_forward[blocks(m), THREADS](x, dev(gamma) if gamma is not None else x[0],
-                                        dev(beta) if beta is not None else x[0], (gamma is not None, beta is not None),
-                                        float(eps), y, xhat, inv_std)
+        _ln_forward[blocks(m), THREADS](x, _or_const(gamma, x.shape[1], x.dtype, 1.0),
+                                        _or_const(beta, x.shape[1], x.dtype, 0.0), float(eps), y, xhat, inv_std)
     return y, xhat, inv_std
 
 
@@ -191,19 +175,9 @@ def layernorm_backward(dy, xhat, inv_std, gamma, need_dx):
     dx = None
     if need_dx:
         dx = empty(dy.shape, dy.dtype)
-        _ln_dx[blocks(dy.shape[0]), THREADS](dy, xhat, dev(inv_std), dev(gamma) if gamma is not None else dy[0],
-                                             gamma is not None, dx)
+        gamma64 = _or_const(gamma, c, np.float64, 1.0)  # dy·gamma in float64
+        _ln_dx[blocks(dy.shape[0]), THREADS](dy, xhat, dev(inv_std), gamma64, dx)
     return dx, _cast(dgamma, dy.dtype), _cast(dbeta, dy.dtype)
-
-
-@cuda.jit(device=True)
-def _inv_pow(s, beta):
-    if beta == 0.5:
-        return 1.0 / math.sqrt(s)
-    if beta == 0.75:
-        r = 1.0 / math.sqrt(s)
-        return r * math.sqrt(r)
-    return math.exp(-beta * math.log(s))
 
 
 @cuda.jit(device=True)
@@ -221,7 +195,7 @@ def _lrn_forward(x, radius, bias, alpha, beta, y, scale):
         i, d = k // c, k % c
         s = bias + alpha * _square_sum(x, i, d, radius, c)
         scale[i, d] = s
-        y[i, d] = x[i, d] * _inv_pow(s, beta)
+        y[i, d] = x[i, d] * inv_pow(s, beta)
 
 
 @cuda.jit
@@ -231,8 +205,8 @@ def _lrn_backward(dy, x, scale, radius, alpha, beta, dx):
         i, d = k // c, k % c
         w = 0.0
         for j in range(max(d - radius, 0), min(d + radius + 1, c)):
-            w += dy[i, j] * x[i, j] * _inv_pow(scale[i, j], beta) / scale[i, j]
-        dx[i, d] = dy[i, d] * _inv_pow(scale[i, d], beta) - 2.0 * alpha * beta * x[i, d] * w
+            w += dy[i, j] * x[i, j] * inv_pow(scale[i, j], beta) / scale[i, j]
+        dx[i, d] = dy[i, d] * inv_pow(scale[i, d], beta) - 2.0 * alpha * beta * x[i, d] * w
 
 
 def lrn_forward(x, depth_radius, bias, alpha, beta):
@@ -251,9 +225,3 @@ def lrn_backward(dy, x, scale, depth_radius, alpha, beta):
     if dy.size:
         _lrn_backward[blocks(dy.size), THREADS](dy, x, dev(scale), int(depth_radius), float(alpha), float(beta), dx)
     return dx
-
-
-from core.kernels.cpu import normalization as _cpu  # noqa: E402
-from core.kernels.cuda._fallback import complete  # noqa: E402
-
-__all__ = complete(globals(), _cpu)  # every cpu kernel of the family is defined above; new ones fall back

@@ -8,7 +8,7 @@ import numpy as np
 from numba import cuda
 
 from core.kernels.cuda._device import THREADS, blocks, dev, empty, zeros
-from core.kernels.reference.conv import _geometry
+from core.kernels.geometry import geometry
 
 
 @cuda.jit
@@ -63,7 +63,7 @@ def _avg_pool(x, ph, pw, sh, sw, top, left, y, backward, dx):
 def max_pool2d_forward(x, pool, strides, padding):
     """Max pooling of ``x`` (N, H, W, C): returns ``(y, index)``, both of shape (N, OH, OW, C)."""
     x = dev(x)
-    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     y = empty((x.shape[0],) + tuple(out_hw) + (x.shape[3],), x.dtype)
     index = empty(y.shape, np.int64)
     if y.size:
@@ -85,7 +85,7 @@ def max_pool2d_backward(dy, index, x_shape):
 def avg_pool2d_forward(x, pool, strides, padding):
     """Average pooling of ``x`` (N, H, W, C) over the real (unpadded) cells of each window."""
     x = dev(x)
-    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     y = empty((x.shape[0],) + tuple(out_hw) + (x.shape[3],), x.dtype)
     if y.size:
         _avg_pool[blocks(y.size), THREADS](x, pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0],
@@ -96,7 +96,7 @@ def avg_pool2d_forward(x, pool, strides, padding):
 def avg_pool2d_backward(dy, x_shape, pool, strides, padding):
     """Gradient of :func:`avg_pool2d_forward`."""
     dy = dev(dy)
-    pads, _ = _geometry(x_shape[1:3], pool, strides, padding, (1, 1))
+    pads, _ = geometry(x_shape[1:3], pool, strides, padding, (1, 1))
     dx = zeros(tuple(x_shape), dy.dtype)
     if dy.size:
         _avg_pool[blocks(dy.size), THREADS](dy, pool[0], pool[1], strides[0], strides[1], pads[0][0], pads[1][0],
@@ -142,9 +142,3 @@ def global_max_pool_backward(dy, index, steps):
     if dy.size:
         _global_unmax[blocks(dy.size), THREADS](dy, dev(index), dx)
     return dx
-
-
-from core.kernels.cpu import pooling as _cpu  # noqa: E402
-from core.kernels.cuda._fallback import complete  # noqa: E402
-
-__all__ = complete(globals(), _cpu)  # every cpu kernel of the family is defined above; new ones fall back

@@ -4,32 +4,12 @@ Every convolution here is a cross-correlation, as in Keras: ``y[b, i, j, o] = bi
 x[b, i*s + p*d - pad_top, j*s + q*d - pad_left, c] * w[p, q, c, o]``, with zeros outside the input. The loops
 run over kernel positions; each position is one matrix product of a strided view of the padded input.
 
-Padding follows Keras (TensorFlow): ``same`` pads ``max((ceil(n/s)-1)*s + (k-1)*d + 1 - n, 0)`` in total, the
-smaller half before; ``causal`` (1-D only) pads ``(k-1)*d`` before.
+Padding follows Keras (TensorFlow): see :mod:`core.kernels.geometry`.
 """
 
 import numpy as np
 
-
-def _pad_amounts(length, k, s, d, padding):
-    """``(before, after)`` padding of one spatial axis for Keras's ``valid``, ``same`` or ``causal``."""
-    if padding == "valid":
-        return 0, 0
-    if padding == "causal":
-        return (k - 1) * d, 0
-    total = max((-(-length // s) - 1) * s + (k - 1) * d + 1 - length, 0)
-    return total // 2, total - total // 2
-
-
-def _out_length(length, k, s, d, before, after):
-    return (length + before + after - (k - 1) * d - 1) // s + 1
-
-
-def _geometry(x_hw, w_hw, strides, padding, dilation):
-    """Per spatial axis ``(before, after)`` pads and the output size."""
-    pads = [_pad_amounts(n, k, s, d, padding) for n, k, s, d in zip(x_hw, w_hw, strides, dilation)]
-    out = tuple(_out_length(n, k, s, d, *p) for n, k, s, d, p in zip(x_hw, w_hw, strides, dilation, pads))
-    return pads, out
+from core.kernels.geometry import geometry, out_length, pad_amounts, transpose_pads
 
 
 def _window(xp, p, q, out_hw, strides, dilation):
@@ -69,28 +49,28 @@ def _weight_grad(x, dy, w_shape, strides, pads, dilation):
 
 def conv2d_forward(x, w, b, strides, padding, dilation):
     """2-D convolution of ``x`` (N, H, W, C) with an HWIO kernel; ``b`` (out,) or None."""
-    pads, out_hw = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
+    pads, out_hw = geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
     return _forward(x, w, b, strides, pads, out_hw, dilation)
 
 
 def conv2d_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_forward`: ``(dx or None, dw, db)``."""
-    pads, _ = _geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
+    pads, _ = geometry(x.shape[1:3], w.shape[:2], strides, padding, dilation)
     dx = _input_grad(dy, w, x.shape, strides, pads, dilation) if need_dx else None
     return dx, _weight_grad(x, dy, w.shape, strides, pads, dilation), dy.sum(axis=(0, 1, 2))
 
 
 def conv1d_forward(x, w, b, stride, padding, dilation):
     """1-D convolution of ``x`` (N, L, C) with a ``(k, in, out)`` kernel; padding valid, same or causal."""
-    pads = ((0, 0), _pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
-    out_len = _out_length(x.shape[1], w.shape[0], stride, dilation, *pads[1])
+    pads = ((0, 0), pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
+    out_len = out_length(x.shape[1], w.shape[0], stride, dilation, *pads[1])
     y = _forward(x[:, None], w[None], b, (1, stride), pads, (1, out_len), (1, dilation))
     return y[:, 0]
 
 
 def conv1d_backward(x, w, dy, stride, padding, dilation, need_dx):
     """Gradients of :func:`conv1d_forward`: ``(dx or None, dw, db)``."""
-    pads = ((0, 0), _pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
+    pads = ((0, 0), pad_amounts(x.shape[1], w.shape[0], stride, dilation, padding))
     x4, dy4 = x[:, None], dy[:, None]
     dx = _input_grad(dy4, w[None], x4.shape, (1, stride), pads, (1, dilation))[:, 0] if need_dx else None
     dw = _weight_grad(x4, dy4, (1,) + w.shape, (1, stride), pads, (1, dilation))[0]
@@ -118,21 +98,16 @@ def conv1d_backward_kept(kept, w, dy, stride, padding, dilation, need_dx):
     return conv1d_backward(kept, w, dy, stride, padding, dilation, need_dx)
 
 
-def _transpose_pads(out_hw, w, strides, padding, dilation):
-    """The transposed convolution is the input gradient of a convolution whose input has size ``out_hw``."""
-    return [_pad_amounts(n, k, s, d, padding) for n, k, s, d in zip(out_hw, w.shape[:2], strides, dilation)]
-
-
 def conv2d_transpose_forward(x, w, b, strides, padding, dilation, out_hw):
     """Transposed 2-D convolution of ``x`` (N, H, W, in) with a Keras ``(kh, kw, out, in)`` kernel to an
     output of spatial size ``out_hw``; ``b`` (out,) or None."""
-    pads = _transpose_pads(out_hw, w, strides, padding, dilation)
+    pads = transpose_pads(out_hw, w, strides, padding, dilation)
     y = _input_grad(x, w, (x.shape[0],) + tuple(out_hw) + (w.shape[2],), strides, pads, dilation)
     return y if b is None else y + b
 
 
 def conv2d_transpose_backward(x, w, dy, strides, padding, dilation, need_dx):
     """Gradients of :func:`conv2d_transpose_forward`: ``(dx or None, dw, db)``."""
-    pads = _transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
+    pads = transpose_pads(dy.shape[1:3], w, strides, padding, dilation)
     dx = _forward(dy, w, None, strides, pads, x.shape[1:3], dilation) if need_dx else None
     return dx, _weight_grad(dy, x, w.shape, strides, pads, dilation), dy.sum(axis=(0, 1, 2))

@@ -8,7 +8,7 @@ order on ties), which its backward uses to route the gradient.
 
 import numpy as np
 
-from core.kernels.reference.conv import _geometry
+from core.kernels.geometry import geometry
 
 
 def _windows(xp, pool, strides, out_hw):
@@ -21,7 +21,7 @@ def _windows(xp, pool, strides, out_hw):
 
 def max_pool2d_forward(x, pool, strides, padding):
     """Max pooling of ``x`` (N, H, W, C): returns ``(y, index)``, both of shape (N, OH, OW, C)."""
-    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     xp = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=-np.inf)
     y = np.full((x.shape[0],) + out_hw + (x.shape[3],), -np.inf, x.dtype)
     index = np.zeros(y.shape, np.int64)
@@ -51,7 +51,7 @@ def _counts(x_shape, pool, strides, pads, out_hw, dtype):
 
 def avg_pool2d_forward(x, pool, strides, padding):
     """Average pooling of ``x`` (N, H, W, C) over the real (unpadded) cells of each window."""
-    pads, out_hw = _geometry(x.shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x.shape[1:3], pool, strides, padding, (1, 1))
     xp = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
     total = sum(view for _, _, view in _windows(xp, pool, strides, out_hw))
     return total / _counts(x.shape, pool, strides, pads, out_hw, x.dtype)
@@ -59,7 +59,7 @@ def avg_pool2d_forward(x, pool, strides, padding):
 
 def avg_pool2d_backward(dy, x_shape, pool, strides, padding):
     """Gradient of :func:`avg_pool2d_forward`."""
-    pads, out_hw = _geometry(x_shape[1:3], pool, strides, padding, (1, 1))
+    pads, out_hw = geometry(x_shape[1:3], pool, strides, padding, (1, 1))
     share = dy / _counts(x_shape, pool, strides, pads, out_hw, dy.dtype)
     dxp = np.zeros((x_shape[0], x_shape[1] + sum(pads[0]), x_shape[2] + sum(pads[1]), x_shape[3]), dy.dtype)
     for _, _, view in _windows(dxp, pool, strides, out_hw):

@@ -14,7 +14,7 @@ def global_avg_pool_backward(dy, steps):
     return np.repeat(share, steps, axis=1)
 
 
-def bilinear_matrix(length, scale, dtype):
+def _bilinear_matrix(length, scale, dtype):
     """``(length·scale, length)`` weights of half-pixel-centred linear interpolation (TensorFlow's and
     PyTorch's ``align_corners=False``), so that upsampling one axis is one matrix product."""
     src = np.maximum((np.arange(length * scale) + 0.5) / scale - 0.5, 0.0)
@@ -33,7 +33,7 @@ def upsample2d_forward(x, size, interpolation):
     sh, sw = size
     if interpolation == "nearest":
         return x.repeat(sh, axis=1).repeat(sw, axis=2)
-    rows, cols = bilinear_matrix(x.shape[1], sh, x.dtype), bilinear_matrix(x.shape[2], sw, x.dtype)
+    rows, cols = _bilinear_matrix(x.shape[1], sh, x.dtype), _bilinear_matrix(x.shape[2], sw, x.dtype)
     return np.ascontiguousarray(np.einsum("ih,nhwc,jw->nijc", rows, x, cols, optimize=True))
 
 
@@ -43,5 +43,5 @@ def upsample2d_backward(dy, x_shape, size, interpolation):
     sh, sw = size
     if interpolation == "nearest":
         return dy.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
-    rows, cols = bilinear_matrix(h, sh, dy.dtype), bilinear_matrix(w, sw, dy.dtype)
+    rows, cols = _bilinear_matrix(h, sh, dy.dtype), _bilinear_matrix(w, sw, dy.dtype)
     return np.ascontiguousarray(np.einsum("ih,nijc,jw->nhwc", rows, dy, cols, optimize=True))
