@@ -259,7 +259,7 @@ def test_installed_command_runs_headless_from_outside_the_checkout(installed):
         _train_with_the_command(installed)
     else:
         trained = _in_venv(installed, str(env_dir / "bin" / "python"), "-c",
-                           "from core.data import train_starter; print(train_starter('iris', epochs=2)['score'])")
+                           "from core.starters import train_starter; print(train_starter('iris', epochs=2)['score'])")
         assert trained.returncode == 0 and 0.0 <= float(trained.stdout.split()[-1]) <= 1.0, trained.stderr[-3000:]
 
 

@@ -1,5 +1,6 @@
-"""Data for training: the Dataset object, built-in samples with starter networks, loaders for the user's own
-files, fitted preprocessing and per-batch image augmentation. GUI-free; used by the API, the CLI and the GUI."""
+"""Data for training: the Dataset object, built-in samples, loaders for the user's own files (one dispatch by
+file type: :func:`load_file`), fitted preprocessing and per-batch image augmentation. GUI-free; used by the API,
+the CLI and the GUI. The samples' starter networks are :mod:`core.starters`."""
 
 from core.data.augment import Augmentation, augmented_batches, preview_grid
 from core.data.dataset import TASKS, Dataset, Splits
@@ -8,7 +9,7 @@ from core.data.files import file_filter, load_file, supported_types
 from core.data.loaders import hdf5_arrays, load_hdf5, load_idx, load_image_folder, load_npy, load_npz, read_idx
 from core.data.preprocessing import (LabelEncoder, MinMaxScaler, Preprocessing, Standardizer, make_scaler,
                                      one_hot)
-from core.data.samples import list_samples, load_sample, sample_names, starter, train_starter
+from core.data.samples import list_samples, load_sample, sample_names
 from core.data.sources import H5Array, IndexedView, NpyFile
 from core.data.tabular import load_csv
 
@@ -16,4 +17,4 @@ __all__ = ["TASKS", "Augmentation", "DataError", "Dataset", "H5Array", "IndexedV
            "MinMaxScaler", "NpyFile", "Preprocessing", "Splits", "Standardizer", "augmented_batches", "file_filter",
            "hdf5_arrays", "list_samples", "load_csv", "load_file", "load_hdf5", "load_idx", "load_image_folder",
            "load_npy", "load_npz", "load_sample", "make_scaler", "one_hot", "preview_grid", "read_idx",
-           "sample_names", "starter", "supported_types", "train_starter"]
+           "sample_names", "supported_types"]

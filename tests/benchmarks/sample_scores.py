@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from core.data.samples import sample_names, starter, train_starter
+from core.data.samples import sample_names
+from core.starters import starter, train_starter
 
 
 def _network(name: str) -> str:

@@ -4,8 +4,9 @@
 import numpy as np
 import pytest
 
-from core.data import DataError, Dataset, list_samples, load_sample, sample_names, starter, train_starter
+from core.data import DataError, Dataset, list_samples, load_sample, sample_names
 from core.data.samples import CATEGORIES, get_spec
+from core.starters import starter, train_starter
 
 
 

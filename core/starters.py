@@ -1,6 +1,7 @@
-"""Recommended starter networks: for each sample, a small network and training settings that reach a good score
-in seconds; the scores are recorded in ``samples/README.md``. The loss and metrics are the ones :mod:`core.tasks`
-suggests for the network and the sample. (The start page's ready-made designs are :mod:`core.templates`.)
+"""Recommended starter networks: for each built-in sample, a small network and training settings that reach a good
+score in seconds; the scores are recorded in ``samples/README.md``. The loss and metrics are the ones
+:mod:`core.tasks` suggests for the network and the sample. Beside :mod:`core.templates` (the start page's
+ready-made designs, fixed shapes), a starter is shaped for the data set it is given.
 
 The shapes and waveforms starters are small convolutional networks and the sine-forecasting starter an LSTM
 (``Starter.variant`` names the kind). The random-walk starter stays a small MLP: the best predictor there is
@@ -16,8 +17,9 @@ from typing import Any, Callable
 import numpy as np
 
 from core import tasks
-from core.data.dataset import Dataset
-from core.data.samples.registry import get_spec, load_sample
+from core.api import Sequential
+from core.data import Dataset, load_sample
+from core.data.samples import get_spec
 from core.graph import Graph
 
 
@@ -42,14 +44,12 @@ class Starter:
 
     def model(self, seed: int = 0) -> Any:
         """A compiled Sequential model on the starter graph (each call builds a fresh graph of new weights)."""
-        from core.api import Sequential
         model = Sequential.from_graph(self.graph, name=f"{self.sample}_starter")
         model.compile(optimizer=self.optimizer_instance(), loss=self.loss, metrics=self.metrics, seed=seed)
         return model
 
 
 def _sequential(layers: list) -> Graph:
-    from core.api import Sequential
     return Sequential(layers).graph
 
 
