@@ -69,7 +69,7 @@ def _add_train(sub: Any) -> None:
     cmd.add_argument("--lr", type=float, help="learning rate (default: the file's, else the optimiser's default)")
     cmd.add_argument("--loss", help="loss by Keras name; default: the file's, else chosen from the data and the "
                                     "output layer")
-    cmd.add_argument("--backend", default="cpu", choices=("cpu", "reference", "cuda"), help="kernels to run on")
+    _add_backend(cmd, oracles=True)
     cmd.add_argument("--seed", type=int, default=0, help="seed of the split, weights and shuffling (default 0)")
     cmd.add_argument("--validation-split", type=float, default=0.1, metavar="FRACTION",
                      help="fraction of the data held out for validation (default 0.1; 0 for none)")
@@ -78,6 +78,14 @@ def _add_train(sub: Any) -> None:
     cmd.add_argument("--out", metavar="TRAINED.h5", help="where to save the trained model (default: MODEL.h5 "
                                                          "itself, history appended)")
     cmd.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _add_backend(cmd: Any, oracles: bool) -> None:
+    """``--backend`` with the backends' own names and labels (the reference oracle only where ``oracles``)."""
+    from core.kernels import backends
+    offered = [b for b in backends() if oracles or not b.oracle]
+    cmd.add_argument("--backend", default="cpu", choices=[b.name for b in offered],
+                     help="kernels to run on: " + "; ".join(f"{b.name}: {b.label}" for b in offered))
 
 
 def _add_evaluate(sub: Any) -> None:
@@ -104,7 +112,7 @@ def _add_bench(sub: Any) -> None:
     bench = sub.add_parser("bench", help="measure training and inference speed on the standard workloads")
     bench.add_argument("--workload", action="append", metavar="NAME",
                        help="a workload to run (repeatable; default: all): " + ", ".join(_workload_names()))
-    bench.add_argument("--backend", default="cpu", choices=("cpu", "cuda"))
+    _add_backend(bench, oracles=False)
     bench.add_argument("--repeat", type=int, default=3, help="measured epochs after the warm-up (default 3)")
     bench.add_argument("--no-first-batch", action="store_true", help="skip the cold/warm first-batch timings")
     bench.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
