@@ -4,7 +4,7 @@ gallery (the start page) and usable from code (``core.templates.get("lenet").gra
 Each template is a chain or a small graph of layers given by Keras type names and configs; it is turned into a
 design (:mod:`core.io.design`) when it is opened, so it uses whatever the layer registry holds at that moment.
 A template whose layer types are not registered is shown as unavailable. A template made for one of the built-in
-samples names it (``sample``); that sample's training recipe is :func:`core.data.starter`.
+samples names it (``sample``); that sample's training recipe is :func:`core.starters.starter`.
 
 To add a starter design, append a :class:`Template` to ``TEMPLATES``: the gallery and the tests pick it up.
 """
