@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from app.worker_thread import run_in_background
 from core import losses, optimizers
 from core.data import list_samples
+from core.kernels import backends
 
 SCHEDULES = {"constant": "Constant", "ExponentialDecay": "Exponential decay (×0.9 per epoch)",
              "InverseTimeDecay": "Inverse time decay (per epoch)", "CosineDecay": "Cosine decay over the run",
@@ -21,13 +22,9 @@ SCHEDULES = {"constant": "Constant", "ExponentialDecay": "Exponential decay (×0
 SKIPPED_OPTIMIZER_KEYS = {"name", "learning_rate", "global_clipnorm", "clipvalue", "decay"}
 
 
-def cuda_state() -> tuple[bool, str]:
-    """Whether the CUDA backend can train here, and why not."""
-    try:
-        from core.kernels import cuda_available
-    except ImportError:
-        return False, "numba.cuda is not available on this machine"
-    return cuda_available()
+def device_backend_states() -> dict[str, tuple[bool, str]]:
+    """Whether each backend that needs a device can train here, and why not (probing loads drivers: slow)."""
+    return {info.name: info.status for info in backends() if not info.is_host and not info.oracle}
 
 
 def number_box(value: float, low: float, high: float, decimals: int = 4, step: float = 0.01) -> QDoubleSpinBox:
@@ -143,28 +140,32 @@ class SettingsForm(QWidget):
         self.seed.setToolTip("Same seed, same initial weights and batch order: runs are repeatable")
         form.addRow("Seed", self.seed)
         self.backend = QComboBox()
-        self.backend.addItem("CPU (Numba)", "cpu")
-        self.backend.addItem("CUDA", "cuda")
-        self._offer_cuda(False, "checking for a CUDA device…")
-        self._check_cuda_in_background()
+        for info in backends():
+            if not info.oracle:  # the reference kernels check the others; too slow to train on
+                self.backend.addItem(info.label, info.name)
+                if not info.is_host:
+                    self._offer_backend(info.name, False, "checking for a device…")
+        self._check_backends_in_background()
         form.addRow("Backend", self.backend)
 
-    def _check_cuda_in_background(self) -> None:
-        """Ask numba whether CUDA works on a background thread: loading numba takes most of a second, which
-        would otherwise freeze the window as it opens."""
-        answer: list[tuple[bool, str]] = []
+    def _check_backends_in_background(self) -> None:
+        """Ask whether the device backends work on a background thread: loading numba takes most of a second,
+        which would otherwise freeze the window as it opens."""
+        answer: list[dict[str, tuple[bool, str]]] = []
 
         def done() -> None:
             if answer and shiboken6.isValid(self):
-                self._offer_cuda(*answer[0])
+                for name, (available, reason) in answer[0].items():
+                    self._offer_backend(name, available, reason)
 
-        run_in_background(lambda: answer.append(cuda_state()), done)
+        run_in_background(lambda: answer.append(device_backend_states()), done)
 
-    def _offer_cuda(self, available: bool, reason: str) -> None:
-        """Enable the CUDA choice, or disable it with the reason as its tooltip."""
-        self.backend.model().item(1).setEnabled(available)
-        self.backend.setItemData(1, None if available else reason, 3)  # Qt.ToolTipRole
-        self.backend.setToolTip("" if available else f"CUDA: {reason}")
+    def _offer_backend(self, name: str, available: bool, reason: str) -> None:
+        """Enable the choice of backend ``name``, or disable it with the reason as its tooltip."""
+        index = self.backend.findData(name)
+        self.backend.model().item(index).setEnabled(available)
+        self.backend.setItemData(index, None if available else reason, 3)  # Qt.ToolTipRole
+        self.backend.setToolTip("" if available else f"{self.backend.itemText(index)}: {reason}")
 
     def _augmentation_group(self) -> QGroupBox:
         self.augmentation = QGroupBox("Augmentation (images)")
