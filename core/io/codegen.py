@@ -274,8 +274,6 @@ def _script(parts: list[list[str]]) -> str:
 
 def keras_script(model: Any, weights_file: str = "model.h5") -> str:
     """A Keras 3 (also tf.keras 2) script rebuilding ``model`` and loading ``weights_file`` from its folder."""
-    from core.api import as_model
-    model = as_model(model)
     check_keras(model.graph)
     head = _header(f'The design "{model.name}" in Keras.', weights_file, "Keras 3 (or tf.keras 2), h5py and NumPy")
     imports = ["import os", "import sys", "", "import keras", "import numpy as np", "from keras import layers", "",
@@ -287,8 +285,6 @@ def keras_script(model: Any, weights_file: str = "model.h5") -> str:
 
 def core_script(model: Any, weights_file: str = "model.h5") -> str:
     """A script for the ``core`` API rebuilding ``model`` and loading ``weights_file`` from its folder."""
-    from core.api import as_model
-    model = as_model(model)
     graph = model.graph
     types = sorted({graph.layer(i).type_name for i in graph.layer_ids} - {"InputLayer"})
     api = ["Input", "Sequential"] if graph.is_chain() else ["Input", "Model"]

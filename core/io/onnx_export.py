@@ -96,16 +96,14 @@ class Builder:
 
 
 def export_onnx(model: Any, path: str | os.PathLike | None = None) -> Any:
-    """The ONNX model (an ``onnx.ModelProto``) of ``model`` (a :class:`core.api.Model` with its weights, or a
-    :class:`core.graph.Graph` with fresh weights), written to ``path`` when given.
+    """The ONNX model (an ``onnx.ModelProto``) of ``model`` (a :class:`core.api.Model` with its weights; wrap a
+    bare design with ``Model.from_graph``), written to ``path`` when given.
 
     Raises:
         OnnxExportError: the onnx package is missing, or some layers cannot be expressed (all are named).
     """
     from core.io.onnx_layers import CONVERTERS, problems_of
-    from core.api import as_model
     onnx = _onnx()
-    model = as_model(model)
     network = model.network
     problems = problems_of(network)
     if problems:

@@ -103,8 +103,7 @@ def test_recurrent_activation_without_onnx_form_is_named():
         export_onnx(m)
 
 
-def test_a_graph_exports_with_fresh_weights(tmp_path):
-    graph = tpl.TEMPLATES["perceptron"]()
-    proto = export_onnx(graph, tmp_path / "p.onnx")
+def test_a_design_exports_with_fresh_weights(tmp_path):
+    proto = export_onnx(Model.from_graph(tpl.TEMPLATES["perceptron"]()), tmp_path / "p.onnx")
     assert (tmp_path / "p.onnx").stat().st_size > 0
     assert [o.name for o in proto.graph.output] == ["dense"]
