@@ -3,7 +3,11 @@
 The cpu backend compiles them with ``numba.njit(inline="always")`` (:mod:`core.kernels.cpu._formulas`), the
 cuda backend as device functions (:mod:`core.kernels.cuda._formulas`); :func:`compile_for` does it, so each
 formula calls the other formulas' versions for the same target. Kernels keep their loops and layouts (those
-differ per target) and call these for the arithmetic, so a formula fixed here is fixed everywhere.
+differ per target) and call these for the arithmetic, so a formula fixed here is fixed everywhere. Being plain
+Python, each formula also runs as it is (the tests compare the compiled versions with it).
+
+Numba's on-disk cache of a cpu kernel is keyed on the kernel's own source file, not on the formulas inlined into
+it: after editing a formula, delete the cache (``find core -name '*.nbi' -delete``) before measuring or testing.
 
 - Activations (:mod:`core.activations` codes, Keras's definitions): ``act`` is ``f(v)``, ``grad`` is
   ``d·f'(z)`` given the upstream gradient ``d`` (``y = f(z)`` where that is cheaper), ``dact`` is ``f'(z)``.

@@ -11,7 +11,8 @@ LABEL = "CPU (Numba)"
 IS_HOST = True
 
 # Numba's OpenMP workers spin after each parallel region by default. On a busy machine (BLAS threads, the GUI,
-# other programs) that spinning made every small parallel kernel cost ~20 ms; passive waiting costs microseconds.
+# other programs) that spinning made every small parallel kernel cost milliseconds; passive waiting costs
+# microseconds (figures: tests/benchmarks/NOTES.md).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 #: Optional kernel groups this backend offers (see core.kernels.Backend.capability): the passes between the matrix

@@ -24,9 +24,9 @@ _FAST = {"reassoc", "contract"}
 _fjit = njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 BLOCK = 8192  # values in a row block's accumulator (32 KiB in float32): it stays in the L1 cache
 MAX_CHANNELS = 3  # the direct kernels are used up to this many input channels
-# Smaller convolutions (in multiply-adds) run on the calling thread. A LeNet first layer at batch 64 (7.5 M,
-# ~0.4 ms) was 1.4 times faster on two threads while the other core was free, but 4% slower in a whole training
-# step while other programs kept that core busy; from 16.7 M (batch 143 there) slices are shared out.
+# Smaller convolutions (in multiply-adds) run on the calling thread. A LeNet first layer at batch 64 was faster on
+# two threads while the other core was free, but slower in a whole training step while other programs kept that
+# core busy; from 16.7 M (batch 143 there) slices are shared out (figures: tests/benchmarks/NOTES.md).
 PARALLEL_MIN = 2**24
 
 
@@ -50,8 +50,8 @@ def _planar(xb, pt, pl, wp, xs):
 @_fjit
 def _taps(xs, wk, o, off, base, span, a, b):
     """``a[m] += Σ_k wk[k, o] · xs[base + off[k] + m]`` and the same for output ``o + 1`` into ``b``: four taps
-    and two outputs per pass, so that each value loaded serves several multiply-adds (a LeNet sample: 7.0 µs with
-    one output and 5.3 µs with two)."""
+    and two outputs per pass, so that each value loaded serves several multiply-adds (faster than one output per
+    pass on a LeNet sample)."""
     k, taps = 0, off.shape[0]
     while k + 4 <= taps:
         s0, s1 = xs[base + off[k]:base + off[k] + span], xs[base + off[k + 1]:base + off[k + 1] + span]
@@ -114,7 +114,7 @@ def _gather_dy(dyb, i0, rows, wp, dys, db):
 @_fjit
 def _weight_dots(sa, sb, dys, span, da, db):
     """``da[o] += Σ_m sa[m] · dys[o, m]`` and the same for ``sb`` into ``db``, for every output ``o``: two taps
-    and four outputs per pass (a LeNet sample's weight gradient: 4.9 µs one tap at a time, 4.2 µs two)."""
+    and four outputs per pass (faster than one tap at a time on a LeNet sample's weight gradient)."""
     o, o_n = 0, dys.shape[0]
     zero = sa.dtype.type(0)
     while o + 4 <= o_n:
@@ -198,7 +198,8 @@ def _pieces(x, w, out_hw):
 @functools.lru_cache(maxsize=64)
 def _frame(w_shape, out_hw, dilation):
     """``(offsets, Hp, Wp, rows per block)``: the tap offsets ``(p·dh·Wp + q·dw + ch·Hp·Wp)`` in HWIO order, the
-    padded frame, and how many output rows keep the accumulators under BLOCK values (cached: ~25 µs to build)."""
+    padded frame, and how many output rows keep the accumulators under BLOCK values (cached: building it costs
+    more than a small convolution)."""
     kh, kw, c, o_n = w_shape
     hp, wp = out_hw[0] + (kh - 1) * dilation[0], out_hw[1] + (kw - 1) * dilation[1]
     p, q, ch = np.meshgrid(np.arange(kh), np.arange(kw), np.arange(c), indexing="ij")

@@ -2,7 +2,7 @@
 
 Each slice runs a single-threaded ``nogil`` numba kernel, so Python threads run them side by side. Compared with
 a numba ``parallel=True`` loop this compiles in a fraction of the time (the parallel versions of the direct
-convolution added ~5 s to a cold start) and shares out dynamically: the calling thread works through the slices
+convolution added seconds to a cold start) and shares out dynamically: the calling thread works through the slices
 too, and a thread whose core is busy with another program takes fewer of them (or none) instead of holding the
 others up. As many threads are used as numba's thread count.
 """

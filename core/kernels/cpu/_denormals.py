@@ -2,10 +2,10 @@
 
 Adam's first moment decays by β₁ = 0.9 every step a weight's gradient is zero — every step a ReLU unit is off — and
 falls below float32's smallest normal number (1.2e-38) after about 800 such steps: one epoch of one-sample
-batches left 5% of mlp-mnist's moments denormal, and arithmetic on denormals goes through microcode assists that
-made the optimiser step about three times slower. Values that small change nothing a float32 network computes,
-so the CPU backend runs with them read and written as zero, as TensorFlow's CPU kernels do. Other processors keep
-their defaults.
+batches left many of mlp-mnist's moments denormal, and arithmetic on denormals goes through microcode assists
+that made the optimiser step several times slower (figures: tests/benchmarks/NOTES.md). Values that small change
+nothing a float32 network computes, so the CPU backend runs with them read and written as zero, as TensorFlow's
+CPU kernels do. Other processors keep their defaults.
 """
 
 import platform

@@ -57,8 +57,8 @@ _POOL = _Pool()
 _EXECUTOR, _EXECUTOR_PID, _EXECUTOR_LOCK = None, None, threading.Lock()
 _thread_count = numba.get_num_threads
 # Slices of the batch run on separate threads only from this many rows: each step hands the GIL over twice per
-# thread, which cost more than the second core gained at a training batch of 64 (measured on 2 cores: 2 x 32
-# rows took 40% more CPU time for the same wall time; 2 x 128 rows ran 1.6x faster, 2 x 512 1.8x).
+# thread, which cost more than the second core gained at a training batch of 64, and paid off from slices of 128
+# rows (figures: tests/benchmarks/NOTES.md).
 MIN_ROWS = 128
 
 
@@ -195,7 +195,7 @@ def _backward_part(dy, lease, rt, codes, standard, return_sequences):
 def backward(dy, cache, kernel, recurrent_kernel, need_dx):
     """Back-propagation through time for :func:`forward`: ``(dx or None, dkernel, drecurrent, dbias or None)``."""
     leases, parts, has_bias, activation, recurrent_activation, standard, go_backwards, return_sequences = cache
-    rt = np.ascontiguousarray(recurrent_kernel.T, dy.dtype)  # BLAS runs ~20% faster on it than on the view
+    rt = np.ascontiguousarray(recurrent_kernel.T, dy.dtype)  # BLAS runs faster on a copy than on the view
     codes = (activation, recurrent_activation)
     results = _parallel(_backward_part, [(np.ascontiguousarray(dy[s]), lease, rt, codes, standard,
                                           return_sequences) for s, lease in zip(parts, leases)])

@@ -1,11 +1,11 @@
 """The numba passes of one recurrent step (SimpleRNN, LSTM, GRU), used by :mod:`core.kernels.cpu.recurrent`.
 
 Each step has a general pass, which applies any cell activation by kernel code (the shared formulas of
-:mod:`core.kernels.formulas`, exact libm functions; this is what float64 and the rarer activations use), and a pass specialised for Keras's defaults (tanh, sigmoid).
-The specialised forward passes run in float32 with a rational tanh (Eigen's, max error 3.4e-7) and
-``sigmoid(x) = 0.5 + 0.5·tanh(x / 2)``: with no function calls left, LLVM vectorises them, which is ~60× faster
-than calling libm's tanh per element. The specialised backward passes need only the stored activations (pure
-arithmetic), so they serve every dtype.
+:mod:`core.kernels.formulas`, exact libm functions; this is what float64 and the rarer activations use), and a
+pass specialised for Keras's defaults (tanh, sigmoid). The specialised forward passes run in float32 with a
+rational tanh (Eigen's, max error 3.4e-7) and ``sigmoid(x) = 0.5 + 0.5·tanh(x / 2)``: with no function calls
+left, LLVM vectorises them, far faster than calling libm's tanh per element (figures: tests/benchmarks/NOTES.md).
+The specialised backward passes need only the stored activations (pure arithmetic), so they serve every dtype.
 """
 
 import numpy as np

@@ -3,8 +3,9 @@
 Same conventions as ``core.kernels.reference.augmentation``: NHWC images, per-sample 2×3 matrices sending an
 output pixel ``(x, y)`` to the input point it reads, fill modes applied to each integer tap. Each output pixel
 resolves its two rows and two columns once (fill mode included; :func:`core.kernels.formulas.taps`, shared with
-the cuda backend) and then runs a branch-free loop over the channels. The loops are serial: a ``parallel=True`` batch loop measured slower at every size tried (32 images
-of 28×28×1 up to 64×64×3) on a shared two-core machine, and augmentation usually runs beside other work.
+the cuda backend) and then runs a branch-free loop over the channels. The loops are serial: a ``parallel=True``
+batch loop measured slower at every size tried (tests/benchmarks/NOTES.md), and augmentation usually runs beside
+other work.
 """
 
 import numpy as np

@@ -7,12 +7,12 @@ channels-last. The input gradient is that product transposed, scattered back by 
 RGB images) are convolved directly at stride 1 (:mod:`core.kernels.cpu._conv_direct`: the product would have an
 inner size of ``kh·kw·C`` only); with a stride they use the im2col matrix stored transposed, so that the copies
 run along image rows instead of over 1–3 channel values. Padding and output sizes follow Keras, computed once
-in :mod:`core.kernels.reference.conv`. Training keeps each layer's im2col matrix from forward to backward
+in :mod:`core.kernels.geometry`. Training keeps each layer's im2col matrix from forward to backward
 (``*_keep`` / ``*_kept``), and large temporaries come from a small pool of reusable buffers (``_empty``).
 
 ``_im2col`` runs on one thread: split over two, half of its matrix landed in the other core's cache and the
-product that reads it next took 1.8 times as long (745 µs instead of 420 µs on LeNet's second layer), while the
-copy itself was no faster. ``col2im`` on one thread made a LeNet training step about 1% faster too. Batches
+product that reads it next took far longer, while the copy itself was no faster; ``col2im`` on one thread made a
+LeNet training step faster too (figures: tests/benchmarks/NOTES.md). Batches
 whose im2col matrix would pass ``CHUNK_BYTES`` are done in slices of ``SLICE_BYTES``, shared out to threads
 (``_each_slice``): that is where two threads pay, each slice staying in its own core's cache.
 """
@@ -202,8 +202,8 @@ def _columns(x, w_hw, strides, pads, out_hw, dilation):
 
 
 def _chunks(n, out_hw, w_shape, channels, dtype):
-    """One slice when the batch's im2col matrix fits in ``CHUNK_BYTES``, else slices of ``SLICE_BYTES`` (a
-    64 MB matrix made inference at batch 1,024 a third slower than 4 MB slices: memory traffic and page faults)."""
+    """One slice when the batch's im2col matrix fits in ``CHUNK_BYTES``, else slices of ``SLICE_BYTES`` (one large
+    matrix made large-batch inference slower than small slices: memory traffic and page faults)."""
     per_sample = out_hw[0] * out_hw[1] * w_shape[0] * w_shape[1] * channels * np.dtype(dtype).itemsize
     if n * per_sample <= CHUNK_BYTES:
         return [slice(0, n)]
@@ -213,7 +213,7 @@ def _chunks(n, out_hw, w_shape, channels, dtype):
 
 def _each_slice(fn, parts, channels):
     """``[fn(part) for part in parts]``, the slices shared out to threads (:mod:`core.kernels.cpu._conv_threads`).
-    At inference batch 1,024 a LeNet second layer took 8.8 ms instead of 14.7 ms. Inputs with few channels stay
+    Large inference batches run much faster that way (tests/benchmarks/NOTES.md). Inputs with few channels stay
     on this thread: their transposed im2col is a numba parallel loop, which not every numba threading layer may
     enter from two threads."""
     if _few_channels(channels):

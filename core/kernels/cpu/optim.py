@@ -2,10 +2,10 @@
 
 Each public function computes the step-wide scalars (bias corrections, the weight-decay factor ``1 − lr·λ``) in
 Python, as scalars of the parameters' dtype so that the loop stays in float32 for float32 weights (a float64
-square root and division per element made Adam 2.5× slower), and runs one numba loop that updates the slots and
+square root and division per element made Adam much slower), and runs one numba loop that updates the slots and
 the weight together. The loops stay on one thread: split between two (``parallel=True``), Adam over 235k weights
 gained nothing measurable on an idle machine and stalled for milliseconds whenever the other core was busy.
-Formulas: see the reference backend.
+Formulas: see the reference backend. Figures: tests/benchmarks/NOTES.md.
 """
 
 import math

@@ -16,8 +16,8 @@ from core.kernels.cpu.conv import _empty
 from core.kernels.geometry import geometry
 
 _pjit = njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-# Waking a second thread costs tens of µs: pooling a LeNet batch (0.3M values, ~100 µs) ran as fast or faster on
-# one thread, and 4 times faster for 0.1M values. Larger inputs are cut into slices shared out to threads.
+# Waking a second thread costs more than pooling a LeNet batch gains from it (it ran as fast or faster on one
+# thread, and far faster for smaller inputs). Larger inputs are cut into slices shared out to threads.
 PARALLEL_MIN = 2**20
 
 

@@ -2,7 +2,7 @@
 zero on the calling thread (see _denormals.py).
 
 OpenBLAS splitting the many small and medium products of convolutional and recurrent networks across threads
-was 5 to 25 times slower than one thread whenever the cores were busy with anything else (the GUI, Numba's own
+was several times slower than one thread whenever the cores were busy with anything else (the GUI, Numba's own
 parallel loops, other programs). Training and inference therefore run with BLAS on one thread, Numba's parallel
 loops keeping both cores. Networks made of large products only (a Dense chain of millions of multiply-adds per
 step, see core/fused.py) may use every core: their products are big enough to share, provided OpenBLAS's idle
@@ -23,11 +23,11 @@ _controller: ThreadpoolController | None = None
 
 @contextmanager
 def compute_scope(large_products: bool = False):
-    """A context manager for a whole training or prediction run (entering it costs ~0.1 ms: not per batch);
+    """A context manager for a whole training or prediction run (entered once per run, not per batch);
     ``large_products`` lets BLAS use every core this process may run on, as long as that measures faster: the
     context's value is then a :class:`_BlasThreads` to tell how long each step took (else None)."""
     global _controller
-    if _controller is None:  # finding the libraries takes ~0.2 ms: once per process
+    if _controller is None:  # finding the libraries: once per process
         _controller = ThreadpoolController()
     many = _cores() if large_products and BLAS_THREADS_SLEEP_PROMPTLY else 1
     with _controller.limit(limits=many, user_api="blas"), flushed_to_zero():
@@ -37,11 +37,11 @@ def compute_scope(large_products: bool = False):
 class _BlasThreads:
     """Chooses between BLAS on every core and on one while a run goes, from the steps' own times.
 
-    Two threads made mlp-mnist's step 1.4x faster on free cores and 2x slower while another program kept one core
-    busy (each product waits for the slower thread), so neither setting is right everywhere. Steps run ``PROBE``
-    at a time on each setting; the faster by mean step time is kept (not the median: on a busy machine most
-    two-thread steps were fast and one in ten waited milliseconds for a descheduled thread), and the other is
-    tried again every ``EVERY`` steps in case the machine's load changed.
+    Two threads made mlp-mnist's step faster on free cores and slower while another program kept one core busy
+    (each product waits for the slower thread), so neither setting is right everywhere. Steps run ``PROBE`` at a
+    time on each setting; the faster by mean step time is kept (not the median: on a busy machine most two-thread
+    steps were fast and a few waited milliseconds for a descheduled thread), and the other is tried again every
+    ``EVERY`` steps in case the machine's load changed. Figures: tests/benchmarks/NOTES.md.
     """
 
     PROBE = 12
