@@ -5,17 +5,17 @@ adds ``h_{t-1} @ recurrent_kernel`` into its slice with the product's accumulate
 element-wise cell kernel. The backward mirrors it: per step one cell-gradient kernel and two products, then one
 product each for the kernel and the input gradients over all steps. Sequences are stored time-major on the
 device; ``go_backwards`` reverses time while transposing. Formulas and gate order (i, f, c, o): Keras's, as in
-the reference backend. The cell kernels shared with ConvLSTM2D are in :mod:`core.kernels.cuda._cells`; ConvLSTM2D and the single
-LSTM cell step are in :mod:`core.kernels.cuda._conv_lstm` and exported from here.
+the reference backend. The cell kernels shared with ConvLSTM2D are in :mod:`core.kernels.cuda._cells`;
+ConvLSTM2D and the single LSTM cell step are in :mod:`core.kernels.cuda._conv_lstm` and exported from here.
 """
 
 from numba import cuda
 
-from core.kernels.cuda._device import THREADS, blocks, dev, empty, zeros
 from core.kernels.cuda._cells import (_copy_kernel, _lstm_cell, _lstm_cell_back, _output, _output_grads,
                                      _reverse_time, _swap01)
 from core.kernels.cuda._conv_lstm import (conv_lstm2d_backward, conv_lstm2d_forward, lstm_cell_backward,
                                           lstm_cell_forward)
+from core.kernels.cuda._device import THREADS, blocks, dev, empty, zeros
 from core.kernels.cuda._formulas import act, dact
 from core.kernels.cuda._matmul import col_sum, matmul
 
