@@ -60,12 +60,11 @@ def _place(k: Any, order: list[str], specs: dict[str, list[WeightSpec]], values:
         weights[i][j] = view
         grads[i][j] = flat_g[start:start + size].reshape(shape)
         start += size
+    if k.is_host:
+        return weights, grads, (flat_w, flat_g) if total else None
     placed = {i: [k.to_device(w) for w in weights[i]] for i in order}
-    on_host = all(placed[i][j] is weights[i][j] for i, j in trainable)
-    if not on_host:
-        grads = {i: [None if g is None else k.zeros_like(placed[i][j]) for j, g in enumerate(grads[i])]
-                 for i in order}
-    return placed, grads, (flat_w, flat_g) if on_host and total else None
+    grads = {i: [None if g is None else k.zeros_like(placed[i][j]) for j, g in enumerate(grads[i])] for i in order}
+    return placed, grads, None
 
 
 class StepResult(NamedTuple):
