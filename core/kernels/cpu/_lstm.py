@@ -21,7 +21,7 @@ import numpy as np
 
 from core.kernels.cpu._denormals import flush_denormals
 from core.kernels.cpu import _lstm_cells as lc
-from core.kernels.cpu import _rnn_cells as rc
+from core.kernels.formulas import SIGMOID, TANH
 
 
 class _Pool:
@@ -124,7 +124,7 @@ def _forward_part(x, w, b, activation, recurrent_activation, go_backwards):
     """The recurrence for one slice of the batch; returns the lease of its work arrays."""
     n, steps, f = x.shape
     u = w.shape[1] // 4
-    fast = activation == rc.TANH and recurrent_activation == rc.SIGMOID and x.dtype == np.float32
+    fast = activation == TANH and recurrent_activation == SIGMOID and x.dtype == np.float32
     lease = _forward_arrays(steps, n, f, u, x.dtype, fast)
     xh, z, g, cs, a = lease.arrays
     xt = np.swapaxes(x, 0, 1)
@@ -153,7 +153,7 @@ def forward(x, kernel, recurrent_kernel, bias, activation, recurrent_activation,
     for s, lease in zip(parts, leases):
         hs = lease.arrays[0][1:, :, f:]
         out[s] = np.swapaxes(hs, 0, 1) if return_sequences else hs[-1]
-    standard = activation == rc.TANH and recurrent_activation == rc.SIGMOID
+    standard = activation == TANH and recurrent_activation == SIGMOID
     cache = (leases, parts, bias is not None, activation, recurrent_activation, standard, go_backwards,
              return_sequences)
     return out, cache

@@ -12,7 +12,6 @@ import numpy as np
 
 from core.kernels.cpu._formulas import act, dact
 from core.kernels.cpu._jit import jit
-from core.kernels.formulas import SIGMOID, TANH
 
 _F = np.float32
 HALF, ONE, CLAMP = _F(0.5), _F(1.0), _F(7.90531110763549805)  # |x| ≥ CLAMP: tanh(x) rounds to ±1 in float32

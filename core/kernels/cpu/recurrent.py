@@ -16,13 +16,14 @@ from core.kernels.cpu import _gru_cells as gc
 from core.kernels.cpu import _lstm
 from core.kernels.cpu import _rnn_cells as rc
 from core.kernels.cpu.conv import conv2d_backward, conv2d_forward
+from core.kernels.formulas import SIGMOID, TANH
 
 
-def _standard(activation, recurrent_activation=rc.SIGMOID):
-    return activation == rc.TANH and recurrent_activation == rc.SIGMOID
+def _standard(activation, recurrent_activation=SIGMOID):
+    return activation == TANH and recurrent_activation == SIGMOID
 
 
-def _fast(dtype, activation, recurrent_activation=rc.SIGMOID):
+def _fast(dtype, activation, recurrent_activation=SIGMOID):
     """Whether the vectorised float32 tanh / sigmoid forward applies."""
     return dtype == np.float32 and _standard(activation, recurrent_activation)
 
@@ -106,7 +107,7 @@ def simple_rnn_backward(dy, cache, kernel, recurrent_kernel, need_dx):
     dh = np.zeros((n, u), z.dtype)
     rt = np.ascontiguousarray(recurrent_kernel.T)  # BLAS runs faster on a copy than on the transposed view
     for t in range(steps - 1, -1, -1):
-        if activation == rc.TANH:
+        if activation == TANH:
             rc.rnn_back_tanh(dh, douts[t], hs[t + 1], dz[t])
         else:
             rc.rnn_back(dh, douts[t], z[t], hs[t + 1], dz[t], activation)

@@ -5,10 +5,8 @@ the padding) and multiplies by the kernel viewed as (KH·KW·C, O), the bias fus
 is two more products (``colᵀ·dy`` for the kernel, ``dy·Wᵀ`` for the columns) and a col2im gather that sums, for
 every input cell, the column entries that read it (no atomics, deterministic). The transposed convolution is
 the same machinery with the roles of forward and input gradient swapped. ``*_keep`` keeps ``col`` for the
-backward. Geometry (Keras/TensorFlow padding): the reference backend's.
+backward. Geometry (Keras/TensorFlow padding): :mod:`core.kernels.geometry`.
 """
-
-import math
 
 from numba import cuda
 
