@@ -163,10 +163,10 @@ def _fill_from_twin(package, functions: dict) -> list[str]:
     return filled
 
 
-def load_backend(name: str, package) -> Backend:
+def load_backend(name: str, package, info: BackendInfo | None = None) -> Backend:
     """The :class:`Backend` of a backend ``package`` (a module), checked against the contract; refused with the
     reason where it is not available here. :func:`get_backend` is this, cached, for the built-in backends."""
-    info = BackendInfo(name, package)
+    info = info or BackendInfo(name, package)
     if not info.available:
         raise ConfigError(f"the {name} backend is not available: {info.reason}")
     functions = kernels_of(package)
@@ -181,6 +181,6 @@ def load_backend(name: str, package) -> Backend:
 def get_backend(name: str = "cpu") -> Backend:
     """The kernels of backend ``name`` (``cpu``, ``reference`` or ``cuda``), checked against the contract."""
     if name not in _cache:
-        backend_info(name)  # an unknown name is refused with the list of known ones
-        _cache[name] = load_backend(name, importlib.import_module(f"core.kernels.{name}"))
+        info = backend_info(name)  # an unknown name is refused with the list of known ones
+        _cache[name] = load_backend(name, importlib.import_module(f"core.kernels.{name}"), info)
     return _cache[name]
