@@ -3,7 +3,7 @@
 ``core`` never imports this package; the application is one client of the engine.
 """
 
-import core._startup  # noqa: F401  (first: BLAS thread settings, before anything loads NumPy)
+import core.startup  # noqa: F401  (first: BLAS thread settings, before anything loads NumPy)
 from app.compat import protect_none
 
 __all__ = ["__version__"]

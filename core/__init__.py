@@ -4,7 +4,7 @@
 loss and every optimiser is importable from here by its Keras class name.
 """
 
-import core._startup  # noqa: F401  (first: BLAS thread settings, before NumPy loads)
+import core.startup  # noqa: F401  (first: BLAS thread settings, before NumPy loads)
 from core import losses as _losses
 from core import optimizers as _optimizers
 from core.api import Input, Model, Sequential, load_model, save_model

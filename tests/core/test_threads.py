@@ -14,7 +14,7 @@ from core.executors.layer_by_layer import LayerByLayer
 
 
 def _startup_flag(first_import: str) -> str:
-    code = f"import {first_import}; import core._startup as s, os; " \
+    code = f"import {first_import}; import core.startup as s, os; " \
            "print(s.BLAS_THREADS_SLEEP_PROMPTLY, os.environ['OPENBLAS_THREAD_TIMEOUT'])"
     env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,

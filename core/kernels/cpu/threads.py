@@ -6,7 +6,7 @@ was several times slower than one thread whenever the cores were busy with anyth
 parallel loops, other programs). Training and inference therefore run with BLAS on one thread, Numba's parallel
 loops keeping both cores. Networks made of large products only (a Dense chain of millions of multiply-adds per
 step, see core/fused.py) may use every core: their products are big enough to share, provided OpenBLAS's idle
-threads stop spinning soon (core/_startup.py), and as long as the run measures faster that way (_BlasThreads).
+threads stop spinning soon (core/startup.py), and as long as the run measures faster that way (_BlasThreads).
 """
 
 import os
@@ -16,7 +16,7 @@ from threadpoolctl import ThreadpoolController
 
 from core.kernels.cpu._denormals import flushed_to_zero
 
-from core._startup import BLAS_THREADS_SLEEP_PROMPTLY
+from core.startup import BLAS_THREADS_SLEEP_PROMPTLY
 
 _controller: ThreadpoolController | None = None
 
