@@ -11,6 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from app.training.param_fields import box_value, param_box
 from app.worker_thread import run_in_background
 from core import losses, optimizers
 from core.data import list_samples
@@ -209,22 +210,16 @@ class SettingsForm(QWidget):
     def _on_optimizer_changed(self) -> None:
         while self.optimizer_form.rowCount():
             self.optimizer_form.removeRow(0)
-        config = optimizers.get(self.optimizer.currentText()).get_config()
+        optimizer = optimizers.get(self.optimizer.currentText())
+        config = optimizer.get_config()
         self.learning_rate.setValue(config["learning_rate"])
         self.optimizer_boxes: dict[str, Any] = {}
-        for key, value in config.items():
+        self.optimizer_params = {p.name: p for p in optimizer.param_spec()}  # the options with their ranges
+        for key, param in self.optimizer_params.items():
+            value = config.get(key, param.default)
             if key in SKIPPED_OPTIMIZER_KEYS or (value is None and key != "clipnorm"):
                 continue
-            if isinstance(value, bool):
-                box = QCheckBox()
-                box.setChecked(value)
-            elif key == "clipnorm":
-                box = number_box(0.0, 0.0, 1e6, 3, 0.5)
-                box.setSpecialValueText("off")
-                box.setToolTip("Rescale the gradient of each weight to at most this norm (guards against "
-                               "exploding gradients and NaN)")
-            else:
-                box = number_box(float(value), 0.0, 1e6, 8 if value and value < 1e-3 else 4, 0.01)
+            box = param_box(param, value)
             self.optimizer_form.addRow(key, box)
             self.optimizer_boxes[key] = box
 
@@ -263,8 +258,7 @@ class SettingsForm(QWidget):
     def optimizer_instance(self) -> Any:
         kwargs: dict[str, Any] = {}
         for key, box in self.optimizer_boxes.items():
-            value = box.isChecked() if isinstance(box, QCheckBox) else box.value()
-            kwargs[key] = (value or None) if key == "clipnorm" else value
+            kwargs[key] = box_value(self.optimizer_params[key], box)
         return optimizers.get(self.optimizer.currentText(), learning_rate=self.learning_rate_value(), **kwargs)
 
     def learning_rate_value(self) -> Any:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.optimizers.base import Optimizer, check_bool, check_number
+from core.optimizers.base import EPSILON, Optimizer, unit_interval
+from core.params import Param
 
 
 class _AdamFamily(Optimizer):
     """Shared β₁, β₂, ε of Adam, AdamW, Nadam and Adamax (Keras's defaults 0.9, 0.999, 1e-7)."""
 
+    params = (unit_interval("beta_1", 0.9, "decay of the gradient average (first moment)"),
+              unit_interval("beta_2", 0.999, "decay of the squared-gradient average (second moment)"), EPSILON)
+
     def __init__(self, learning_rate=None, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_number(owner, "beta_1", beta_1, 0, 1, hi_open=True)
-        self.beta_2 = check_number(owner, "beta_2", beta_2, 0, 1, hi_open=True)
-        self.epsilon = check_number(owner, "epsilon", epsilon, 0, lo_open=True)
+        self.beta_1 = self._check("beta_1", beta_1)
+        self.beta_2 = self._check("beta_2", beta_2)
+        self.epsilon = self._check("epsilon", epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
@@ -28,11 +31,12 @@ class Adam(_AdamFamily):
 
     name = "adam"
     slot_names = ("momentum", "velocity")
+    params = _AdamFamily.params + (Param("amsgrad", "bool", False, "divide by the largest second moment so far"),)
 
     def __init__(self, learning_rate=None, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, **kwargs: Any) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
-        self.amsgrad = check_bool(type(self).__name__, "amsgrad", amsgrad)
+        self.amsgrad = self._check("amsgrad", amsgrad)
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
     def update(self, k, w, g, slots, lr, step):

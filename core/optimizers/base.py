@@ -8,38 +8,38 @@ optimiser uses for its options, so that all of them refuse a bad value with the 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from core import schedules
 from core.errors import ConfigError
+from core.params import Param
 
 
-def check_number(owner: str, name: str, value: Any, lo: float | None = None, hi: float | None = None,
-                 lo_open: bool = False, hi_open: bool = False, nullable: bool = False) -> Any:
-    """``value`` as a float if it is a finite number within the bounds (``None`` too with ``nullable``), else a
-    :class:`ConfigError` that names ``owner``'s option and what it accepts."""
-    if value is None and nullable:
-        return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and lo is not None:
-        ok = value > lo if lo_open else value >= lo
-    if ok and hi is not None:
-        ok = value < hi if hi_open else value <= hi
-    if not ok:
-        lo_text = "" if lo is None else f"{'>' if lo_open else '≥'} {lo}"
-        hi_text = "" if hi is None else f"{'<' if hi_open else '≤'} {hi}"
-        allowed = " and ".join(t for t in (lo_text, hi_text) if t) or "a finite number"
-        raise ConfigError(f"{owner}: '{name}' must be a number {allowed}, got {value!r}")
-    return float(value)
+def unit_interval(name: str, default: float, help: str) -> Param:
+    """A rate in [0, 1), as momentum, β₁, β₂ and ρ: at 1 nothing new would ever enter the average."""
+    return Param(name, "float", default, help, min=0.0, max=1.0, max_open=True)
 
 
-def check_bool(owner: str, name: str, value: Any) -> bool:
-    """``value`` if it is a boolean (NumPy's too), else a :class:`ConfigError` naming ``owner``'s option."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{owner}: '{name}' must be true or false, got {value!r}")
-    return bool(value)
+def positive(name: str, default: float | None, help: str, nullable: bool = False) -> Param:
+    """A number > 0 (ε, clipping norms)."""
+    return Param(name, "float", default, help, min=0.0, min_open=True, nullable=nullable)
+
+
+EPSILON = positive("epsilon", 1e-7, "added to the denominator so that it is never zero")
+
+# The options every optimiser takes; learning_rate and weight_decay take each class's own default.
+SHARED_PARAMS = (
+    positive("learning_rate", 0.001, "step size of each update (or a schedule of it)"),
+    Param("decay", "float", 0.0, "Keras 2's time-based decay: lr / (1 + decay · iterations)", min=0.0),
+    positive("clipnorm", None, "Rescale the gradient of each weight to at most this norm (guards against "
+             "exploding gradients and NaN)", nullable=True),
+    positive("clipvalue", None, "clip each gradient component to ± this value", nullable=True),
+    positive("global_clipnorm", None, "rescale all gradients together to at most this norm", nullable=True),
+    Param("weight_decay", "float", None, "decoupled weight decay λ: w ← w − lr·λ·w", min=0.0, nullable=True),
+)
 
 
 # Keras config keys that change nothing here when they hold their default value (jit_compile never does).
@@ -50,10 +50,12 @@ _KERAS_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_freque
 class Optimizer:
     """Base class: learning rate (number or schedule), Keras-2 ``decay``, clipping and decoupled weight decay.
 
-    Subclasses set ``slot_names`` (per instance when slots depend on options) and define
-    ``update(k, w, g, slots, lr, step)`` on flat arrays.
+    Subclasses set ``slot_names`` (per instance when slots depend on options), declare their own options in
+    ``params`` (:class:`core.params.Param`, with their ranges: :meth:`_check` refuses a value outside them) and
+    define ``update(k, w, g, slots, lr, step)`` on flat arrays.
     """
 
+    params: ClassVar[tuple[Param, ...]] = ()  # the class's own options, after SHARED_PARAMS
     name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     slot_names: tuple[str, ...] = ()
@@ -70,14 +72,13 @@ class Optimizer:
         rate = learning_rate if learning_rate is not None else lr
         rate = self.default_learning_rate if rate is None else rate
         rate = schedules.deserialize(rate) if isinstance(rate, dict) else rate
-        owner = type(self).__name__
-        self.learning_rate = rate if callable(rate) else check_number(owner, "learning_rate", rate, 0, lo_open=True)
-        self.decay = check_number(owner, "decay", decay, 0)
-        self.clipnorm = check_number(owner, "clipnorm", clipnorm, 0, lo_open=True, nullable=True)
-        self.clipvalue = check_number(owner, "clipvalue", clipvalue, 0, lo_open=True, nullable=True)
-        self.global_clipnorm = check_number(owner, "global_clipnorm", global_clipnorm, 0, lo_open=True, nullable=True)
+        self.learning_rate = rate if callable(rate) else self._check("learning_rate", rate)
+        self.decay = self._check("decay", decay)
+        self.clipnorm = self._check("clipnorm", clipnorm)
+        self.clipvalue = self._check("clipvalue", clipvalue)
+        self.global_clipnorm = self._check("global_clipnorm", global_clipnorm)
         wd = self.default_weight_decay if weight_decay is None else weight_decay
-        self.weight_decay = check_number(owner, "weight_decay", wd, 0, nullable=True) or 0.0
+        self.weight_decay = self._check("weight_decay", wd) or 0.0
         self.optimizer_name = name or self.name
         self.iterations = 0
         self.slots: list[list[np.ndarray]] = []
@@ -85,6 +86,19 @@ class Optimizer:
         self._slots_on: Any = None  # the kernels whose memory holds the slots
         self._fitted_flat: np.ndarray | None = None  # the flat weights the slots were last checked against
         self._restored = False
+
+    @classmethod
+    def param_spec(cls) -> tuple[Param, ...]:
+        """Every option with its default and range: the shared ones (this class's defaults), then its own."""
+        defaults = {"learning_rate": cls.default_learning_rate, "weight_decay": cls.default_weight_decay}
+        shared = tuple(replace(p, default=defaults[p.name]) if p.name in defaults else p for p in SHARED_PARAMS)
+        return shared + cls.params
+
+    def _check(self, name: str, value: Any) -> Any:
+        """``value`` checked against option ``name``'s spec: a ConfigError names the optimiser, the option, the
+        value and the range."""
+        spec = next(p for p in self.param_spec() if p.name == name)
+        return spec.validate(type(self).__name__, value)
 
     # -- learning rate -------------------------------------------------------------------------------------
     def current_learning_rate(self) -> float:

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from core.optimizers.base import Optimizer, check_bool, check_number
+from core.optimizers.base import Optimizer, unit_interval
+from core.params import Param
 
 
 def _slot(slots: list[np.ndarray], index: int, w: np.ndarray) -> np.ndarray:
@@ -20,11 +21,13 @@ class SGD(Optimizer):
 
     name = "sgd"
     default_learning_rate = 0.01
+    params = (unit_interval("momentum", 0.0, "share of the last step carried into the next (0: none)"),
+              Param("nesterov", "bool", False, "take the gradient after the momentum step (Nesterov)"))
 
     def __init__(self, learning_rate=None, momentum: float = 0.0, nesterov: bool = False, **kwargs: Any) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.momentum = check_number("SGD", "momentum", momentum, 0, 1, hi_open=True)
-        self.nesterov = check_bool("SGD", "nesterov", nesterov)
+        self.momentum = self._check("momentum", momentum)
+        self.nesterov = self._check("nesterov", nesterov)
         self.slot_names = ("momentum",) if self.momentum else ()
 
     def update(self, k, w, g, slots, lr, step):
