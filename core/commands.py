@@ -220,9 +220,10 @@ def _write_predictions_csv(path: Path, model: Any, out: np.ndarray) -> None:
 
 # -- export / summary / samples --------------------------------------------------------------------------------------
 def run_export(args: Any) -> dict[str, Any]:
-    from core.io.exports import FORMATS, default_path, export
-    if args.format not in FORMATS:
-        raise UsageError(f"--format {args.format}: choose one of {', '.join(FORMATS)}")
+    from core.io.exporters import names
+    from core.io.exports import default_path, export
+    if args.format not in names():
+        raise UsageError(f"--format {args.format}: choose one of {', '.join(names())}")
     model = open_model(args.model)
     out = Path(args.out) if args.out else default_path(args.model, args.format)
     weights = os.path.relpath(os.path.abspath(trained_path(args.model)), os.path.dirname(os.path.abspath(out)))

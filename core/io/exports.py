@@ -37,9 +37,3 @@ def export(model: Any, path: str | os.PathLike, fmt: str, weights_file: str | No
         NeuroCanvasError: the format is unknown (the message lists them), or it cannot export this model.
     """
     return exporters.get(fmt).export(model, path, weights_file)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "FORMATS":  # the registry as it is now, for callers written before it existed
-        return formats()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
