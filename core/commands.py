@@ -163,14 +163,8 @@ def run_train(args: Any) -> dict[str, Any]:
 
 def _merge_history(model: Any, previous: Any, latest: Any) -> None:
     """Continue the file's history instead of replacing it (the CSV export then shows every epoch)."""
-    if previous is None or not getattr(previous, "epoch", None):
-        return
-    from core.training import History
-    offset = previous.epoch[-1] + 1
-    keys = set(previous.history) | set(latest.history)
-    merged = {k: list(previous.history.get(k, [])) + list(latest.history.get(k, [])) for k in keys}
-    model.history = History(history=merged, epoch=list(previous.epoch) + [e + offset for e in latest.epoch],
-                            stop_reason=latest.stop_reason)
+    if previous is not None:
+        model.history = previous.extended(latest)
 
 
 def run_evaluate(args: Any) -> dict[str, Any]:

@@ -73,6 +73,21 @@ class History(Callback):
         for key, value in {**record.logs, "learning_rate": record.learning_rate}.items():
             self.history.setdefault(key, []).append(value)
 
+    def on_train_end(self, history: "History") -> None:
+        if history is not self and history.stop_reason is not None:
+            self.stop_reason = history.stop_reason  # a collecting History hears how each fit ended
+
+    def extended(self, later: "History") -> "History":
+        """This history followed by ``later``'s epochs (a run that continued training); ``later``'s epoch numbers
+        are shifted after this one's when they start again from 0, as a new ``fit`` counts them."""
+        if not self.epoch:
+            return later
+        offset = 0 if not later.epoch or later.epoch[0] > self.epoch[-1] else self.epoch[-1] + 1 - later.epoch[0]
+        keys = list(self.history) + [k for k in later.history if k not in self.history]
+        return History(history={k: list(self.history.get(k, [])) + list(later.history.get(k, [])) for k in keys},
+                       epoch=list(self.epoch) + [e + offset for e in later.epoch],
+                       stop_reason=later.stop_reason, batches=list(self.batches) + list(later.batches))
+
 
 @dataclass
 class CompileSpec:

@@ -301,6 +301,14 @@ class TrainingPanel(QWidget):
             asked.update(view.job_fields())
         return asked
 
+    def _keep_history(self, run: Any) -> None:
+        """The run's epochs become part of the model's history (a continued run extends it; a fresh one starts it),
+        so that saving the document keeps them."""
+        model = self.window_.document.model
+        if not run.epoch:
+            return
+        model.history = run if self.context.fresh or model.history is None else model.history.extended(run)
+
     def pause(self) -> None:
         if self.worker is not None and self.state == "running":
             self.worker.pause()
@@ -371,6 +379,7 @@ class TrainingPanel(QWidget):
         self.worker = None
         self._continue_key = self._design_key()
         self.window_.set_design_locked(False)
+        self._keep_history(outcome.history)
         if outcome.outcome == "error":
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(f"Training stopped: {outcome.message}")

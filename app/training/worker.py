@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.worker_thread import collect_garbage_before_starting_a_thread
 from core.errors import NeuroCanvasError, TrainingError
-from core.training import BatchEnd, Callback, EpochEnd, Trainer
+from core.training import BatchEnd, Callback, EpochEnd, History, Trainer
 
 PACKET_SECONDS = 0.1  # records are sent at most 10 times a second
 BOUNDARY_SECONDS = 0.25  # the decision boundary is recomputed at most 4 times a second
@@ -58,6 +58,7 @@ class Finished:
     outcome: str
     message: str
     epochs_done: int
+    history: History = field(default_factory=History)  # this run's epochs (several fits with augmentation)
 
 
 @dataclass
@@ -191,10 +192,10 @@ class TrainingWorker(QObject):
 
     # -- the training thread -------------------------------------------------------------------------------
     def _run(self) -> None:
-        relay = _Relay(self)
+        relay, history = _Relay(self), History()
         outcome, message = "finished", ""
         try:
-            self._fit(relay)
+            self._fit([relay, history])
             if self._stopped:
                 outcome, message = "stopped", "stopped by the user"
         except TrainingError as exc:
@@ -208,17 +209,17 @@ class TrainingWorker(QObject):
             split, x, y = self.job.evaluation
             self.send((Predictions(split, self.trainer.predict(x, batch_size=512)[0], y),))
         if not self._detached:
-            self.finished.emit(Finished(outcome, message, self.trainer.epochs_done))
+            self.finished.emit(Finished(outcome, message, self.trainer.epochs_done, history))
 
-    def _fit(self, relay: _Relay) -> None:
+    def _fit(self, callbacks: list[Callback]) -> None:
         job, trainer = self.job, self.trainer
         if job.augment is None:
             trainer.fit(job.x, job.y, epochs=job.epochs, batch_size=job.batch_size, validation_data=job.validation,
-                        callbacks=[relay], initial_epoch=job.initial_epoch)
+                        callbacks=callbacks, initial_epoch=job.initial_epoch)
             return
         rng = np.random.default_rng(job.seed)
         for epoch in range(job.initial_epoch, job.initial_epoch + job.epochs):
             if self._stopped:
                 break
             trainer.fit(job.augment(job.x, rng), job.y, epochs=1, batch_size=job.batch_size,
-                        validation_data=job.validation, callbacks=[relay], initial_epoch=epoch)
+                        validation_data=job.validation, callbacks=callbacks, initial_epoch=epoch)
