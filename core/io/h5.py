@@ -72,6 +72,17 @@ def weight_specs(graph: Graph) -> dict[str, list[WeightSpec]]:
     return {i: graph.layer(i).weight_specs(status[i].input_shapes) for i in graph.layer_ids}
 
 
+def _permissions_for(path: str) -> int:
+    """The mode a file saved over ``path`` gets: the existing file's, else what a new file gets under the umask
+    (the temporary file is created private, 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _write_atomically(path: str, write: Callable[[Any], None]) -> None:
     """Run ``write(h5py_file)`` on a temporary file beside ``path``, sync it, and rename it over ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -87,6 +98,7 @@ def _write_atomically(path: str, write: Callable[[Any], None]) -> None:
             f.flush()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, _permissions_for(path))
         os.replace(tmp, path)
     except BaseException as exc:
         _remove_quietly(tmp)

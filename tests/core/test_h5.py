@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from core import Dense, Dropout, Input, Model, ModelFileError, Sequential, SGD, load_model
+from core.api import save_model
 from core.graph import Graph
 from core.io import h5 as h5io
-from core.api import save_model
 from core.io.h5 import read_string_list, write_string_list
 from core.io.keras_model import keras_order
 from core.layers import registry
@@ -422,3 +422,17 @@ def test_failed_save_leaves_the_previous_file(tmp_path, monkeypatch):
     assert calls["n"] == 6
     assert os.listdir(tmp_path) == ["model.h5"]  # the temporary file is gone
     np.testing.assert_array_equal(load_model(path).predict(x), old.predict(x))
+
+
+def test_saved_files_get_the_usual_permissions_and_keep_an_existing_files(tmp_path):
+    import stat
+    model = Sequential([Dense(2, input_dim=3)])
+    old = os.umask(0o022)
+    try:
+        save_model(model, tmp_path / "new.h5")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.h5").st_mode) == 0o644
+        os.chmod(tmp_path / "new.h5", 0o640)
+        save_model(model, tmp_path / "new.h5")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.h5").st_mode) == 0o640
+    finally:
+        os.umask(old)
