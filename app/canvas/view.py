@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from app import theme
 from app.mime import LAYER_MIME
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+EMPTY_HINT = ("Drag layers here from the library on the left,\nthen link them port to port "
+              "(or start from a template: File → New)")
 
 
 class CanvasView(QGraphicsView):
@@ -30,6 +32,8 @@ class CanvasView(QGraphicsView):
         self.setBackgroundBrush(theme.colour("canvas"))
         self._pan_from: QPointF | None = None
         self._space = False
+        self._was_empty = True
+        scene.changed.connect(self._on_scene_changed)
 
     def refresh_theme(self) -> None:
         """Redraw the canvas and its items in the palette in use (called by :func:`app.theme.refresh`)."""
@@ -39,6 +43,27 @@ class CanvasView(QGraphicsView):
                 item.refresh_theme()
             else:
                 item.update()
+
+    # -- the empty-canvas hint -----------------------------------------------------------------------------
+    @property
+    def shows_hint(self) -> bool:
+        """Whether the canvas is empty, so that the hint on what to do first is drawn."""
+        return not self.scene().items_by_id
+
+    def _on_scene_changed(self, _regions: Any) -> None:
+        if self.shows_hint != self._was_empty:  # the hint appears or goes: repaint all of it
+            self._was_empty = self.shows_hint
+            self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if not self.shows_hint:
+            return
+        painter.save()
+        painter.resetTransform()  # viewport coordinates: the hint stays centred whatever the zoom
+        painter.setPen(QColor(theme.palette()["text"][1]))  # the secondary text colour
+        painter.drawText(QRectF(self.viewport().rect()), Qt.AlignCenter, EMPTY_HINT)
+        painter.restore()
 
     # -- zoom ----------------------------------------------------------------------------------------------
     @property
