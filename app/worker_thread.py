@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 QUIT_WAIT_S = 15.0  # longest that quitting waits for background work; a hung thread is then left behind
 _pending: dict["_Relay", threading.Thread] = {}
@@ -39,7 +39,7 @@ def run_in_background(work: Callable[[], None], done: Callable[[], None]) -> thr
     thread = threading.Thread(target=run, daemon=True, name=getattr(work, "__name__", "background"))
     _pending[relay] = thread  # keeps the relay alive until it has fired, and the thread known until quitting
     _wait_for_threads_on_quit()
-    collect_garbage_before_starting_a_thread()
+    collect_garbage_on_the_gui_thread_while(thread)
     thread.start()
     return thread
 
@@ -56,14 +56,65 @@ def wait_for_background_threads(timeout: float = QUIT_WAIT_S) -> bool:
     deadline, threads = time.monotonic() + timeout, list(_pending.values())
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
+    forget_finished_threads()
     return not any(thread.is_alive() for thread in threads)
 
 
-def collect_garbage_before_starting_a_thread() -> None:
-    """Collect reference cycles now, on the GUI thread, before a background thread starts allocating.
+def collect_garbage_on_the_gui_thread_while(thread: threading.Thread) -> None:
+    """Collect reference cycles only on the GUI thread until ``thread`` (about to start) and every other such thread
+    have ended: automatic collection is off meanwhile, and a timer on the GUI thread collects as it would have.
 
     Python collects cycles in whichever thread allocates past a threshold. Closed windows waiting in cycles were
-    collected on the training thread (while numba compiled) and destroyed their widgets there, as the GUI thread
-    deleted others: each held what the other waited for (the interpreter lock, a Qt mutex) and both stopped.
+    collected on the training thread (while numba compiled, which allocates a lot) and destroyed their widgets
+    there, as the GUI thread deleted others: each held what the other waited for (the interpreter lock, a Qt mutex)
+    and both stopped. pyqtgraph's ``GarbageCollector`` does the same for a whole program; here it lasts only as long
+    as background threads run, so that code without an event loop keeps Python's own collection.
     """
-    gc.collect()
+    _collector.watch(thread)
+
+
+def forget_finished_threads() -> None:
+    """Hand collection back to Python at once if no watched thread still runs (after joining them, say)."""
+    _collector.check()
+
+
+class _GuiThreadCollector:
+    """Collects on a GUI-thread timer, as Python's thresholds would, while watched threads are alive."""
+
+    INTERVAL_MS = 100
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.timer: QTimer | None = None
+        self.enable_after = False
+
+    def watch(self, thread: threading.Thread) -> None:
+        gc.collect()  # what is garbage now goes here, on the GUI thread
+        if not self.threads:
+            self.enable_after = gc.isenabled()
+            gc.disable()
+            if self.timer is None:
+                self.timer = QTimer()
+                self.timer.setInterval(self.INTERVAL_MS)
+                self.timer.timeout.connect(self.check)
+            self.timer.start()
+        self.threads.append(thread)
+
+    def check(self) -> None:
+        if not self.threads:
+            return
+        self.threads = [t for t in self.threads if t.is_alive() or t.ident is None]  # not started yet: keep
+        if not self.threads:
+            self.timer.stop()
+            if self.enable_after:
+                gc.enable()
+            gc.collect()
+            return
+        threshold, counts = gc.get_threshold(), gc.get_count()
+        for generation in range(3):  # generation g is collected when it and the younger ones passed their threshold
+            if counts[generation] <= threshold[generation]:
+                break
+            gc.collect(generation)
+
+
+_collector = _GuiThreadCollector()

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.worker_thread import collect_garbage_before_starting_a_thread
+from app.worker_thread import collect_garbage_on_the_gui_thread_while, forget_finished_threads
 from core.errors import NeuroCanvasError, TrainingError
 from core.training import BatchEnd, Callback, EpochEnd, History, Trainer
 
@@ -158,7 +158,7 @@ class TrainingWorker(QObject):
     def start(self) -> None:
         self.trainer.resume()  # clears a pause or a pending single step left by an earlier run
         self._thread = threading.Thread(target=self._run, name="neurocanvas-training", daemon=True)
-        collect_garbage_before_starting_a_thread()
+        collect_garbage_on_the_gui_thread_while(self._thread)
         self._thread.start()
 
     def pause(self) -> None:
@@ -184,6 +184,7 @@ class TrainingWorker(QObject):
         self.stop()
         if self._thread is not None:
             self._thread.join(timeout)
+        forget_finished_threads()
         return not self.running
 
     def send(self, packet: tuple) -> None:
