@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QUndoGroup
 
 from app import theme
 from app.export_menu import build_export_menu
+from app.training.menu import build_training_menu
 from app.window_protocol import MenuWindow
 from core.paths import resources_dir
 
@@ -39,6 +40,7 @@ MENUS = {
     "&File": ("new", "new_window", "open", "@recent", None, "save", "save_as", "@export", None, "close", "quit"),
     "&Edit": ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all"),
     "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit", None, "arrange_h", "arrange_v", None),
+    "&Training": ("@training",),
     "&Help": ("about",),
 }
 TOOLBAR = ("new", "open", "save", None, "tool_undo", "tool_redo", None, "zoom_in", "zoom_out", "fit", "arrange_h")
@@ -76,7 +78,8 @@ def create_actions(w: MenuWindow) -> dict[str, QAction]:
     a["undo"] = w.undo_group.createUndoAction(w, "&Undo")  # its text names the step it undoes
     a["undo"].setShortcuts(QKeySequence.keyBindings(Key.Undo))
     a["redo"] = w.undo_group.createRedoAction(w, "&Redo")
-    a["redo"].setShortcuts(QKeySequence.keyBindings(Key.Redo))
+    redo_keys = QKeySequence.keyBindings(Key.Redo)
+    a["redo"].setShortcuts(redo_keys + [k for k in (QKeySequence("Ctrl+Y"),) if k not in redo_keys])
     for name, setter in (("tool_undo", w.undo_group.canUndoChanged), ("tool_redo", w.undo_group.canRedoChanged)):
         a[name].setEnabled(False)
         setter.connect(a[name].setEnabled)
@@ -84,6 +87,13 @@ def create_actions(w: MenuWindow) -> dict[str, QAction]:
     for name, file_name in ICON_OF.items():
         theme.set_action_icon(a[name], ICONS / f"{file_name}.svg")
     return a
+
+
+def sync_undo_actions(actions: dict[str, QAction], group: QUndoGroup) -> None:
+    """Light Undo and Redo only when there is a step to undo or redo (after the design was locked, say)."""
+    for name, possible in (("undo", group.canUndo()), ("tool_undo", group.canUndo()),
+                           ("redo", group.canRedo()), ("tool_redo", group.canRedo())):
+        actions[name].setEnabled(possible)
 
 
 def build_menus(w: MenuWindow) -> dict[str, QAction]:
@@ -100,6 +110,8 @@ def build_menus(w: MenuWindow) -> dict[str, QAction]:
                 w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
             elif name == "@export":
                 w.export_menu = build_export_menu(w, menu.addMenu("&Export"), a)
+            elif name == "@training":
+                a.update(build_training_menu(w, menu))
             else:
                 menu.addAction(a[name])
     w.view_menu = menus["&View"]

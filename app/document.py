@@ -38,6 +38,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.path = path
         self._extra_modified = False
+        self._trained_since_saved = False
         self.recovery_path = settings.recovery_dir() / f"{os.getpid()}-{uuid.uuid4().hex}{DESIGN_SUFFIX}"
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self._autosave = QTimer(self)
@@ -51,11 +52,21 @@ class Document(QObject):
     # -- state ---------------------------------------------------------------------------------------------
     @property
     def modified(self) -> bool:
-        return self._extra_modified or not self.undo_stack.isClean()
+        return self._extra_modified or self._trained_since_saved or not self.undo_stack.isClean()
+
+    @property
+    def trained_since_saved(self) -> bool:
+        """Whether the model has trained (new weights, a longer history) since the file was last saved."""
+        return self._trained_since_saved
 
     def mark_modified(self) -> None:
         """Mark changes that are not undo steps (e.g. a design opened from a recovery file)."""
         self._extra_modified = True
+        self.changed.emit()
+
+    def mark_trained(self) -> None:
+        """A run changed the model's weights and history: unsaved work, though not an undo step."""
+        self._trained_since_saved = True
         self.changed.emit()
 
     @property
@@ -91,7 +102,8 @@ class Document(QObject):
             raise ModelFileError("the design has no file yet: use Save As")
         if path.lower().endswith(H5_SUFFIXES):
             save_h5(self.model, path)
-        else:
+            self._trained_since_saved = False
+        else:  # a design file keeps no weights: trained results stay unsaved
             design_mod.write_design(self.graph, path)
         self.path = path
         self._extra_modified = False

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QListWidget, Q
                                QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget)
 
 from app import documents_io, editing, settings
-from app.actions import build_menus
+from app.actions import build_menus, sync_undo_actions
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
 from app.document import Document
 from app.inspector import Inspector
 from app.palette import Palette
 from app.start_page import StartPage
+from app.training.menu import finish_run
 from core import stats
 
 ID_ROLE = Qt.UserRole + 1
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Discard
 
     def closeEvent(self, event: Any) -> None:
+        finish_run(self.training_area)  # a run going is stopped first; its results are then asked about
         if not self.maybe_save():
             event.ignore()
             return
@@ -214,7 +216,8 @@ class MainWindow(QMainWindow):
                      "arrange_v", "new", "open"):
             self.actions_by_name[name].setEnabled(not locked)
         if not locked:
-            self.undo_group.setActiveStack(self.document.undo_stack)  # re-enables undo/redo as they apply
+            self.undo_group.setActiveStack(self.document.undo_stack)
+            sync_undo_actions(self.actions_by_name, self.undo_group)  # lit only when there is a step to take
 
     # -- window state --------------------------------------------------------------------------------------
     def _save_state(self) -> None:

@@ -34,6 +34,7 @@ class TrainingPanel(QWidget):
     run_started = Signal()
     records_arrived = Signal()
     run_finished = Signal(object)
+    state_changed = Signal(str)
 
     def __init__(self, window: Any) -> None:
         super().__init__()
@@ -123,6 +124,7 @@ class TrainingPanel(QWidget):
         for key, button in self.buttons.items():
             button.setEnabled(enabled[key])
         self.form.setEnabled(idle)
+        self.state_changed.emit(state)
 
     # -- data ----------------------------------------------------------------------------------------------
     def _on_dataset_changed(self) -> None:
@@ -254,6 +256,10 @@ class TrainingPanel(QWidget):
     def _can_continue(self) -> bool:
         return self.prepared is not None and self._continue_key == self._design_key()
 
+    def can_continue(self) -> bool:
+        """Whether the last run of this design, on this data, can train on."""
+        return self._can_continue()
+
     def _design_key(self) -> Any:
         document = self.window_.document
         return (id(document), document.undo_stack.index(), document.undo_stack.count())
@@ -312,18 +318,31 @@ class TrainingPanel(QWidget):
     def pause(self) -> None:
         if self.worker is not None and self.state == "running":
             self.worker.pause()
+            self._freeze_clock()
             self._set_state("paused")
 
     def resume(self) -> None:
         if self.worker is not None and self.state == "paused":
             self.worker.resume()
+            self._thaw_clock()
             self._set_state("running")
 
     def step(self) -> None:
         """One batch, then pause."""
         if self.worker is not None and self.state != "idle":
+            self._thaw_clock()  # the time paused before the step is left out of the rate
             self.worker.step()
+            self._freeze_clock()
             self._set_state("paused")
+
+    def _freeze_clock(self) -> None:
+        """Paused time is left out of samples/s and the ETA (see :meth:`_thaw_clock`)."""
+        self._progress_state.setdefault("paused_at", time.perf_counter())
+
+    def _thaw_clock(self) -> None:
+        paused_at = self._progress_state.pop("paused_at", None)
+        if paused_at is not None:
+            self._progress_state["started"] += time.perf_counter() - paused_at
 
     def stop(self) -> None:
         if self.worker is not None and self.state != "idle":
@@ -369,7 +388,8 @@ class TrainingPanel(QWidget):
         s = self._progress_state
         if s:
             self.progress.setValue(min(s["done"], s["total"]))
-            self.progress_label.setText(s["text"] or "starting…")
+            text = s["text"] or "starting…"
+            self.progress_label.setText(f"Paused · {text}" if self.state == "paused" else text)
 
     def _on_finished(self, outcome: Finished) -> None:
         if self.worker is None:  # shut down with the window: nothing to show
