@@ -78,8 +78,7 @@ def create_actions(w: MenuWindow) -> dict[str, QAction]:
     a["undo"] = w.undo_group.createUndoAction(w, "&Undo")  # its text names the step it undoes
     a["undo"].setShortcuts(QKeySequence.keyBindings(Key.Undo))
     a["redo"] = w.undo_group.createRedoAction(w, "&Redo")
-    redo_keys = QKeySequence.keyBindings(Key.Redo)
-    a["redo"].setShortcuts(redo_keys + [k for k in (QKeySequence("Ctrl+Y"),) if k not in redo_keys])
+    a["redo"].setShortcuts(redo_keys(QKeySequence.keyBindings(Key.Redo)))
     for name, setter in (("tool_undo", w.undo_group.canUndoChanged), ("tool_redo", w.undo_group.canRedoChanged)):
         a[name].setEnabled(False)
         setter.connect(a[name].setEnabled)
@@ -87,6 +86,12 @@ def create_actions(w: MenuWindow) -> dict[str, QAction]:
     for name, file_name in ICON_OF.items():
         theme.set_action_icon(a[name], ICONS / f"{file_name}.svg")
     return a
+
+
+def redo_keys(platform_keys: list[QKeySequence]) -> list[QKeySequence]:
+    """The platform's Redo keys plus Ctrl+Y, which users of every platform try (GNOME and KDE give only
+    Ctrl+Shift+Z)."""
+    return platform_keys + [key for key in (QKeySequence("Ctrl+Y"),) if key not in platform_keys]
 
 
 def sync_undo_actions(actions: dict[str, QAction], group: QUndoGroup) -> None:
