@@ -173,8 +173,10 @@ class MainWindow(QMainWindow):
 
     def ask_save(self) -> QMessageBox.StandardButton:
         """Ask whether to save unsaved changes (Save, Discard or Cancel)."""
-        return QMessageBox.question(self, "Unsaved changes",
-                                    f"Save the changes to {self.document.title} before closing it?",
+        text = f"Save the changes to {self.document.title} before closing it?"
+        if self.document.trained_since_saved:
+            text += " Its training results (weights and history) are not saved yet."
+        return QMessageBox.question(self, "Unsaved changes", text,
                                     QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
 
     def maybe_save(self) -> bool:

@@ -17,6 +17,7 @@ from core.graph import Graph
 from core.io.design import add_design
 from tests.app.test_training_panel import TIMEOUT, batches_seen, choose_sample, use_template
 
+ASK_SAVE = MainWindow.ask_save  # the real question (the window fixture answers Discard instead)
 SHORTCUTS = {"train_start": "F5", "train_pause": "F6", "train_step": "F10", "train_stop": "Shift+F5"}
 
 
@@ -167,3 +168,12 @@ def test_undo_and_redo_are_not_lit_after_a_run_with_nothing_to_undo(window, qtbo
     train(window, qtbot)
     for name in ("undo", "redo", "tool_undo", "tool_redo"):
         assert not window.actions_by_name[name].isEnabled(), name
+
+
+def test_the_question_names_unsaved_training_results(panel, window, qtbot, monkeypatch):
+    train(window, qtbot)
+    texts = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _parent, _title, text, *_args: texts.append(text) or QMessageBox.Cancel)
+    assert ASK_SAVE(window) == QMessageBox.Cancel
+    assert "training results" in texts[0]
