@@ -98,8 +98,8 @@ class TrainingActions(QObject):
     def _confirm_scratch(self) -> bool:
         answer = QMessageBox.question(
             self.window_, "Train from scratch",
-            "This model has trained weights. Start again from fresh weights? The trained weights are replaced "
-            "(the saved file keeps them until you save).",
+            "This model has trained weights. Start again from fresh weights? The trained weights and their "
+            "history are replaced (a file saved earlier keeps them until you save again).",
             QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
         return answer == QMessageBox.Yes
 
