@@ -64,6 +64,7 @@ def test_f5_f6_f10_and_shift_f5_drive_the_panel(panel, window, qtbot):
     a["train_start"].trigger()
     assert panel.state == "running" and a["train_pause"].isEnabled() and not a["train_start"].isEnabled()
     qtbot.waitUntil(lambda: batches_seen(panel) > 0, timeout=TIMEOUT)
+    started = panel._progress_state["started"]
     a["train_pause"].trigger()
     assert panel.state == "paused" and a["train_pause"].text() == "&Resume"
     qtbot.waitUntil(lambda: panel.worker.trainer.paused, timeout=TIMEOUT)
@@ -78,6 +79,7 @@ def test_f5_f6_f10_and_shift_f5_drive_the_panel(panel, window, qtbot):
     assert panel.state == "paused"
     a["train_pause"].trigger()
     assert panel.state == "running"
+    assert panel._progress_state["started"] - started >= 0.6  # the time paused is left out of the rate and ETA
     with qtbot.waitSignal(panel.run_finished, timeout=TIMEOUT) as blocker:
         a["train_stop"].trigger()
     assert blocker.args[0].outcome == "stopped" and panel.state == "idle"
