@@ -110,10 +110,15 @@ class TrainingPanel(QWidget):
             button = QPushButton(text)
             button.setObjectName(f"{key}Button")
             button.setToolTip(tip)
-            button.clicked.connect(getattr(self, key if key != "continue" else "continue_training"))
+            button.clicked.connect(getattr(self, {"start": "_on_start_clicked",
+                                                  "continue": "continue_training"}.get(key, key)))
             self.buttons[key] = button
             row.addWidget(button)
         return row
+
+    def _on_start_clicked(self) -> None:
+        """Start as the Training menu does: asking first when that would replace trained weights."""
+        self.window_.training_actions.train_from_scratch()
 
     def _set_state(self, state: str) -> None:
         """``idle``, ``running`` or ``paused``: which buttons apply."""

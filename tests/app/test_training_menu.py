@@ -179,3 +179,12 @@ def test_the_question_names_unsaved_training_results(panel, window, qtbot, monke
                         lambda _parent, _title, text, *_args: texts.append(text) or QMessageBox.Cancel)
     assert ASK_SAVE(window) == QMessageBox.Cancel
     assert "training results" in texts[0]
+
+
+def test_the_panels_start_button_asks_before_replacing_trained_weights(panel, window, qtbot, monkeypatch):
+    train(window, qtbot)
+    trained = [w.copy() for w in window.document.model.get_weights()]
+    asked = answer(monkeypatch, QMessageBox.Cancel)
+    panel.buttons["start"].click()
+    assert asked == ["Train from scratch"] and panel.state == "idle"
+    assert all((w == t).all() for w, t in zip(window.document.model.get_weights(), trained))
