@@ -20,10 +20,13 @@ from app.inspector import Inspector
 from app.palette import Palette
 from app.start_page import StartPage
 from app.training.menu import finish_run
+from app.widgets import guard_wheel, scrolling
 from core import stats
 
 ID_ROLE = Qt.UserRole + 1
 WINDOWS: list["MainWindow"] = []  # open windows, kept alive until closed
+FIRST_RUN_BOTTOM = 170  # height of the problems/training area before any training
+TRAINING_SHARE = 0.45  # the share of the height the training area grows to when a run starts
 
 
 class MainWindow(QMainWindow):
@@ -79,11 +82,14 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, Qt.RightDockWidgetArea)
         self.history_dock = self._dock("History", "historyDock", self.history, Qt.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", "problemsDock", self.problems, Qt.BottomDockWidgetArea)
-        self.training_dock = self._dock("Training", "trainingDock", self.training_area, Qt.BottomDockWidgetArea)
+        # in a scroll area, the training panel never makes the window larger than the screen: it scrolls
+        self.training_dock = self._dock("Training", "trainingDock", scrolling(self.training_area),
+                                        Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.problems_dock, self.training_dock)
         self.problems_dock.raise_()
+        guard_wheel(self.inspector)
         self.resizeDocks([self.library_dock, self.inspector_dock], [230, 320], Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
+        self.resizeDocks([self.problems_dock], [FIRST_RUN_BOTTOM], Qt.Vertical)  # the canvas gets the most room
         self.resizeDocks([self.inspector_dock, self.history_dock], [520, 160], Qt.Vertical)
 
     def _build_status_bar(self) -> None:
@@ -105,6 +111,7 @@ class MainWindow(QMainWindow):
         self.start_page.file_chosen.connect(self.open_file)
         self.start_page.blank_chosen.connect(self.show_canvas)
         self.start_page.open_requested.connect(self.open_dialog)
+        self.training_area.run_started.connect(self._on_training_run_started)
 
     # -- documents -----------------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
@@ -234,6 +241,18 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        else:  # docks take their sizes once the window is laid out
+            QTimer.singleShot(0, self._first_run_layout)
+
+    def _first_run_layout(self) -> None:
+        self.resizeDocks([self.problems_dock, self.training_dock], [FIRST_RUN_BOTTOM] * 2, Qt.Vertical)
+
+    def _on_training_run_started(self) -> None:
+        """Show the training area, grown to a useful height within the window (which keeps its size)."""
+        self.training_dock.raise_()
+        wanted = int(self.height() * TRAINING_SHARE)
+        if self.training_dock.height() < wanted:
+            self.resizeDocks([self.training_dock], [wanted], Qt.Vertical)
 
     # -- edits ---------------------------------------------------------------------------------------------
     def cut(self) -> None:

@@ -68,7 +68,8 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(340)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the column is as wide as its widgets
+        scroll.setMinimumWidth(self.form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         row = self._control_row()
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
@@ -84,8 +85,9 @@ class TrainingPanel(QWidget):
         right = QWidget()
         box = QVBoxLayout(right)
         box.setContentsMargins(4, 0, 0, 0)
-        row.addWidget(self.progress, 1)
+        row.addStretch(1)
         box.addLayout(row)
+        box.addWidget(self.progress)  # below the buttons, so the panel fits a laptop's width
         box.addWidget(self.progress_label)
         box.addWidget(self.message)
         box.addWidget(self.tabs, 1)

@@ -8,10 +8,11 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from app.training.param_fields import box_value, param_box
+from app.widgets import compact_combo, guard_wheel
 from app.worker_thread import run_in_background
 from core import losses, optimizers
 from core.data import list_samples
@@ -61,6 +62,9 @@ class SettingsForm(QWidget):
         self.samples_in_data = 0
         self._on_sample_changed()
         self._on_optimizer_changed()
+        for combo in self.findChildren(QComboBox):
+            compact_combo(combo)  # the column stays narrow: long titles are elided, never cut off
+        guard_wheel(self)
 
     # -- groups --------------------------------------------------------------------------------------------
     def _data_group(self) -> QGroupBox:
@@ -73,10 +77,8 @@ class SettingsForm(QWidget):
         self.sample.currentIndexChanged.connect(self._on_sample_changed)
         self.open_file = QPushButton("Open file…")
         self.open_file.setToolTip("Train on your own CSV, NumPy, HDF5, IDX file or image folder")
-        row = QHBoxLayout()
-        row.addWidget(self.sample, 1)
-        row.addWidget(self.open_file)
-        form.addRow("Data set", row)
+        form.addRow("Data set", self.sample)
+        form.addRow("", self.open_file)  # its own row: beside the list it pushed past the column's edge
         self.sample_params = QWidget()
         self.sample_form = QFormLayout(self.sample_params)
         self.sample_form.setContentsMargins(12, 0, 0, 0)
@@ -112,10 +114,10 @@ class SettingsForm(QWidget):
         form.addRow("Optimiser", self.optimizer)
         self.learning_rate = number_box(0.01, 1e-6, 10.0, 6, 0.001)
         form.addRow("Learning rate", self.learning_rate)
-        self.optimizer_params = QWidget()
-        self.optimizer_form = QFormLayout(self.optimizer_params)
+        self.optimizer_params_box = QWidget()
+        self.optimizer_form = QFormLayout(self.optimizer_params_box)
         self.optimizer_form.setContentsMargins(12, 0, 0, 0)
-        form.addRow(self.optimizer_params)
+        form.addRow(self.optimizer_params_box)
         self.schedule = QComboBox()
         for key, title in SCHEDULES.items():
             self.schedule.addItem(title, key)
@@ -205,6 +207,7 @@ class SettingsForm(QWidget):
             box.setToolTip(p["doc"])
             self.sample_form.addRow(p["name"], box)
             self.param_boxes[p["name"]] = box
+        guard_wheel(self.sample_params)
         self.dataset_changed.emit()
 
     def _on_optimizer_changed(self) -> None:
@@ -222,6 +225,7 @@ class SettingsForm(QWidget):
             box = param_box(param, value)
             self.optimizer_form.addRow(key, box)
             self.optimizer_boxes[key] = box
+        guard_wheel(self.optimizer_params_box)
 
     def _on_loss_activated(self) -> None:
         self.loss_chosen_by_user = True
