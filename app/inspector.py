@@ -43,6 +43,21 @@ def parse_text(param: Param, text: str) -> Any:
     return tuple(numbers)
 
 
+def refused_size(param: Param, layer: Any) -> str | None:
+    """Why ``layer`` (with ``param`` just set) has a size below 1, or None when every size is positive.
+
+    A ``shape`` may hold one -1, which a layer with an input works out from it (Reshape); a layer without an
+    input (the network's input) has nothing to work it out from, so there every size must be at least 1.
+    """
+    if param.kind != "shape" or layer.max_inputs != 0:
+        return None
+    value = tuple(layer.config[param.name])
+    if all(size >= 1 for size in value):
+        return None
+    return (f"{layer.type_name}: every size of '{param.name}' must be a whole number ≥ 1, got "
+            f"{show_value(value)} (-1 is only for a Reshape, which works it out from its input)")
+
+
 def show_value(value: Any) -> str:
     if value is None:
         return "None"
@@ -221,6 +236,10 @@ class Inspector(QScrollArea):
             new = layer.with_config({param.name: value})
         except (NeuroCanvasError, ValueError, TypeError) as exc:
             self._refuse(str(exc))
+            return
+        reason = refused_size(param, new)
+        if reason:
+            self._refuse(reason)
             return
         self.error_label.clear()
         if new.config[param.name] != layer.config[param.name]:
