@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget)
@@ -26,7 +26,17 @@ from core import stats
 ID_ROLE = Qt.UserRole + 1
 WINDOWS: list["MainWindow"] = []  # open windows, kept alive until closed
 FIRST_RUN_BOTTOM = 170  # height of the problems/training area before any training
+FRAME_MARGIN = 30  # room left for the window manager's title bar and borders
 TRAINING_SHARE = 0.45  # the share of the height the training area grows to when a run starts
+
+
+def first_size() -> QSize:
+    """1400×860, or less so that the window and its frame fit the screen's free area (a 1366×768 laptop)."""
+    screen = QApplication.primaryScreen()
+    if screen is None:
+        return QSize(1400, 860)
+    free = screen.availableGeometry()
+    return QSize(min(1400, free.width() - FRAME_MARGIN), min(860, free.height() - 2 * FRAME_MARGIN))
 
 
 class MainWindow(QMainWindow):
@@ -34,7 +44,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, document: Document | None = None, show_start: bool = True):
         super().__init__()
-        self.resize(1400, 860)
+        self.resize(first_size())
         self.undo_group = QUndoGroup(self)
         self.scene = CanvasScene(self)
         self.view = CanvasView(self.scene)

@@ -121,3 +121,12 @@ def test_a_reshape_may_still_work_out_one_size(window):
     edit.setText("-1, 2")
     edit.editingFinished.emit()
     assert window.document.graph.layer(command.layer_id).config["target_shape"] == (-1, 2)
+
+
+def test_a_first_window_fits_the_free_screen_area(window):
+    from app.main_window import FRAME_MARGIN, first_size
+
+    free = QApplication.primaryScreen().availableGeometry()
+    size = first_size()
+    assert size.width() <= min(1400, free.width() - FRAME_MARGIN)
+    assert size.height() <= min(860, free.height() - 2 * FRAME_MARGIN)
