@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from app.canvas.items import format_count
 from app.undo_commands import RenameCommand, SetConfigCommand
+from app.widgets import guard_wheel
 from app.palette import plain_doc
 from core.errors import NeuroCanvasError
 from core.layers.registry import Param
@@ -191,6 +192,7 @@ class Inspector(QScrollArea):
         box.addWidget(self.shape_label)
         box.addStretch(1)
         self.setWidget(page)
+        guard_wheel(page)  # scrolling the inspector never edits a field it passes over
         self._load_values()
         self.show_status(status)
 

@@ -20,7 +20,7 @@ from app.inspector import Inspector
 from app.palette import Palette
 from app.start_page import StartPage
 from app.training.menu import finish_run
-from app.widgets import guard_wheel, scrolling
+from app.widgets import scrolling
 from core import stats
 
 ID_ROLE = Qt.UserRole + 1
@@ -97,7 +97,6 @@ class MainWindow(QMainWindow):
                                         Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.problems_dock, self.training_dock)
         self.problems_dock.raise_()
-        guard_wheel(self.inspector)
         self.resizeDocks([self.library_dock, self.inspector_dock], [230, 320], Qt.Horizontal)
         self.resizeDocks([self.problems_dock], [FIRST_RUN_BOTTOM], Qt.Vertical)  # the canvas gets the most room
         self.resizeDocks([self.inspector_dock, self.history_dock], [520, 160], Qt.Vertical)

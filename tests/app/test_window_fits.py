@@ -130,3 +130,13 @@ def test_a_first_window_fits_the_free_screen_area(window):
     size = first_size()
     assert size.width() <= min(1400, free.width() - FRAME_MARGIN)
     assert size.height() <= min(860, free.height() - 2 * FRAME_MARGIN)
+
+
+def test_wheel_over_an_unfocused_inspector_field_leaves_it(window):
+    command = AddLayerCommand(window.document.graph, "Dense", {"units": 16})
+    window.document.undo_stack.push(command)
+    window.scene.select_layers([command.layer_id])
+    spin = window.inspector.fields["units"].widget
+    window.view.setFocus()
+    wheel(spin, 1)
+    assert spin.value() == 16 and window.document.graph.layer(command.layer_id).config["units"] == 16
