@@ -178,7 +178,8 @@ class Inspector(QScrollArea):
         page = QWidget()
         box = QVBoxLayout(page)
         box.addWidget(QLabel(f"<b>{layer.type_name}</b>"))
-        doc = QLabel(html.escape(plain_doc(layer.type_name)))
+        doc = QLabel(plain_doc(layer.type_name))
+        doc.setTextFormat(Qt.PlainText)  # the doc is text: an apostrophe must not become an HTML entity
         doc.setWordWrap(True)
         doc.setObjectName("layerDoc")  # coloured by the light and dark style sheets
         box.addWidget(doc)

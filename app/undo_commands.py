@@ -123,13 +123,19 @@ class MacroCommand(QUndoCommand):
             child.undo()
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 link"``, ``"3 links"``; empty for none."""
+    return "" if n == 0 else f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def remove_layers(graph: Graph, layer_ids: list[str], links: list[Link] = ()) -> MacroCommand:
     """One macro removing some links and some layers with every link touching them."""
     ids = set(layer_ids)
     if len(layer_ids) == 1 and not links:
         text = f"Delete {graph.layer(layer_ids[0]).name}"
     else:
-        text = f"Delete {len(layer_ids)} layer(s) and {len(links)} link(s)"
+        parts = [_count(len(layer_ids), "layer"), _count(len(links), "link")]
+        text = "Delete " + " and ".join(part for part in parts if part)
     doomed = list(dict.fromkeys(list(links) + [l for l in graph.links if l.source in ids or l.target in ids]))
     children = [DisconnectCommand(graph, link) for link in doomed]
     children += [RemoveLayerCommand(graph, layer_id) for layer_id in layer_ids]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QSpinBox
 
 from app.undo_commands import AddLayerCommand
 
@@ -122,3 +123,10 @@ def test_parse_text_reads_tuples_single_values_and_none():
     assert parse_text(Param("seed", "int", None, nullable=True), "") is None
     assert parse_text(Param("shape", "shape", (1,)), "28, 28, 1") == (28, 28, 1)
     assert parse_text(Param("rate", "float", 0.1), "0.25") == 0.25
+
+
+def test_the_layer_doc_shows_apostrophes_as_text(window):
+    select_new(window, "InputLayer", {"shape": (2,)})
+    doc = window.inspector.findChild(QLabel, "layerDoc")
+    assert "'" in doc.text() and "&#x27;" not in doc.text()  # "the network's input": no HTML entity shown
+    assert doc.textFormat() == Qt.PlainText

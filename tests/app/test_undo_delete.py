@@ -77,3 +77,12 @@ def test_deleting_or_cutting_on_the_canvas_undoes_in_place(window, action):
     assert state(graph) == before
     assert set(scene.items_by_id) == items and set(scene.links) == links
     assert scene.items_by_id[ids["a"]].pos().x() == graph.meta(ids["a"])["pos"][0]
+
+
+def test_the_history_names_what_a_deletion_removed_in_words(qapp):
+    graph, ids = multi_output_graph()
+    link = next(l for l in graph.links if l.target == ids["concat"] and l.source == ids["trunk"])
+    assert remove_layers(graph, [], [link]).text() == "Delete 1 link"  # was "Delete 0 layer(s) and 1 link(s)"
+    assert remove_layers(graph, [ids["a"], ids["b"]], [link]).text() == "Delete 2 layers and 1 link"
+    assert remove_layers(graph, [ids["a"], ids["b"]]).text() == "Delete 2 layers"
+    assert remove_layers(graph, [ids["a"]]).text() == f"Delete {graph.layer(ids['a']).name}"
