@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence, QUndoGroup
 
 from app import theme
 from app.export_menu import build_export_menu
+from app.guide import show_designer_guide
 from app.training.menu import build_training_menu
 from app.window_protocol import MenuWindow
 from core.paths import resources_dir
@@ -41,7 +42,7 @@ MENUS = {
     "&Edit": ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all"),
     "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit", None, "arrange_h", "arrange_v", None),
     "&Training": ("@training",),
-    "&Help": ("about",),
+    "&Help": ("guide", None, "about"),
 }
 TOOLBAR = ("new", "open", "save", None, "tool_undo", "tool_redo", None, "zoom_in", "zoom_out", "fit", "arrange_h")
 
@@ -70,6 +71,8 @@ def create_actions(w: MenuWindow) -> dict[str, QAction]:
         "arrange_h": _action(w, "Auto-arrange &Left to Right", lambda: w.auto_arrange("horizontal"), "Ctrl+L"),
         "arrange_v": _action(w, "Auto-arrange &Top to Bottom", lambda: w.auto_arrange("vertical"),
                              "Ctrl+Shift+L"),
+        "guide": _action(w, "Designer &Guide", lambda: show_designer_guide(w), Key.HelpContents,
+                         "How to draw, train and save a network (opens offline)"),
         "about": _action(w, "&About NeuroCanvas", w.about),
         "tool_undo": _action(w, "Undo", w.undo_group.undo),
         "tool_redo": _action(w, "Redo", w.undo_group.redo),
