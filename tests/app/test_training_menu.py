@@ -3,6 +3,8 @@ unsaved training results (or while a run goes) asks first; Ctrl+Y redoes; Undo/R
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -66,6 +68,7 @@ def test_f5_f6_f10_and_shift_f5_drive_the_panel(panel, window, qtbot):
     qtbot.waitUntil(lambda: batches_seen(panel) > 0, timeout=TIMEOUT)
     started = panel._progress_state["started"]
     a["train_pause"].trigger()
+    paused_from = time.perf_counter()  # the panel froze its clock before this
     assert panel.state == "paused" and a["train_pause"].text() == "&Resume"
     qtbot.waitUntil(lambda: panel.worker.trainer.paused, timeout=TIMEOUT)
     qtbot.wait(300)  # the batch in progress when pausing arrives
@@ -74,12 +77,14 @@ def test_f5_f6_f10_and_shift_f5_drive_the_panel(panel, window, qtbot):
     qtbot.wait(300)
     assert panel.progress_label.text() == label  # frozen while paused
     before = batches_seen(panel)
+    paused_until = time.perf_counter()  # ... and thaws it after this
     a["train_step"].trigger()
     qtbot.waitUntil(lambda: batches_seen(panel) == before + 1, timeout=TIMEOUT)
     assert panel.state == "paused"
     a["train_pause"].trigger()
     assert panel.state == "running"
-    assert panel._progress_state["started"] - started >= 0.6  # the time paused is left out of the rate and ETA
+    # the time paused is left out of the rate and the ETA: the run's start moved on by at least that time
+    assert panel._progress_state["started"] - started >= paused_until - paused_from
     with qtbot.waitSignal(panel.run_finished, timeout=TIMEOUT) as blocker:
         a["train_stop"].trigger()
     assert blocker.args[0].outcome == "stopped" and panel.state == "idle"
