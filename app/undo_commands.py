@@ -52,6 +52,31 @@ class AddAfterCommand(QUndoCommand):
         self.add.undo()
 
 
+class InsertOnLinkCommand(QUndoCommand):
+    """Add a layer on an existing link ``source → target``: the link becomes ``source → new → target`` (the new
+    layer takes the link's input slot of ``target``), as one step (a drop from the library onto a link)."""
+
+    def __init__(self, graph: Graph, type_name: str, link: Link, pos: tuple[float, float]):
+        super().__init__(f"Insert {type_name} between {graph.layer(link.source).name} and "
+                         f"{graph.layer(link.target).name}")
+        self.add = AddLayerCommand(graph, type_name, pos=pos)
+        self.graph, self.link = graph, link
+
+    @property
+    def layer_id(self) -> str | None:
+        return self.add.layer_id
+
+    def redo(self) -> None:
+        self.add.redo()
+        self.graph.disconnect(self.link)
+        self.graph.connect(self.link.source, self.add.layer_id)
+        self.graph.connect(self.add.layer_id, self.link.target, self.link.slot)
+
+    def undo(self) -> None:
+        self.add.undo()  # removing the new layer removes its two links
+        self.graph.connect(self.link.source, self.link.target, self.link.slot)
+
+
 class RemoveLayerCommand(QUndoCommand):
     """Remove one layer (its links must be gone already: see :func:`remove_layers`).
 

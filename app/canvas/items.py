@@ -233,6 +233,7 @@ class LinkItem(QGraphicsPathItem):
         self.label.setFont(font)
         self.label.setBrush(QBrush(theme.colour("label")))
         self._ok = True
+        self.highlighted = False  # a library drag is over this link: dropping inserts the layer here
         source.links.append(self)
         target.links.append(self)
         self.adjust()
@@ -248,7 +249,20 @@ class LinkItem(QGraphicsPathItem):
     def refresh_theme(self) -> None:
         """Take the link's and its label's colours from the palette in use."""
         self.label.setBrush(QBrush(theme.colour("label" if self._ok else "error")))
-        self.setPen(QPen(theme.colour("selected"), 2.6) if self.isSelected() else QPen(theme.colour("link"), 1.8))
+        self._set_pen(self.isSelected())
+
+    def set_highlighted(self, highlighted: bool) -> None:
+        """Draw the link wide (a layer dragged from the library would be inserted on it), or as usual."""
+        self.highlighted = highlighted
+        self._set_pen(self.isSelected())
+
+    def _set_pen(self, selected: bool) -> None:
+        if self.highlighted:
+            self.setPen(QPen(theme.colour("port_hover"), 5.0, Qt.SolidLine, Qt.RoundCap))
+        elif selected:
+            self.setPen(QPen(theme.colour("selected"), 2.6))
+        else:
+            self.setPen(QPen(theme.colour("link"), 1.8))
 
     def detach(self) -> None:
         for item in (self.source, self.target):
@@ -289,5 +303,5 @@ class LinkItem(QGraphicsPathItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.ItemSelectedHasChanged:
-            self.setPen(QPen(theme.colour("selected"), 2.6) if value else QPen(theme.colour("link"), 1.8))
+            self._set_pen(bool(value))
         return super().itemChange(change, value)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QPainterPathStroker, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
+from app.canvas.insertion import insertion_problem
 from app.canvas.interactions import MoveTracker, NewLinkInteraction
 from app.canvas.items import HEIGHT, WIDTH, LayerItem, LinkItem, PortItem
-from app.undo_commands import AddLayerCommand, ConnectCommand
+from app.undo_commands import AddLayerCommand, ConnectCommand, InsertOnLinkCommand
 from core import layout
 from core.errors import NeuroCanvasError
 from core.graph import Graph, Link
@@ -36,6 +37,7 @@ class CanvasScene(QGraphicsScene):
         self.status: dict[str, LayerStatus] = {}
         self._subscriptions: list[tuple[Any, Any]] = []
         self._link_drag: NewLinkInteraction | None = None
+        self.drop_target: LinkItem | None = None  # the link a library drag is over, highlighted
         self._moves = MoveTracker(self)
         self.locked = False
         self._refresh = QTimer(self)
@@ -80,6 +82,7 @@ class CanvasScene(QGraphicsScene):
         self._direction_check.stop()
         self.clear()
         self.items_by_id, self.links, self.status = {}, {}, {}
+        self.drop_target = None
         self.graph = None
 
     def _on_graph_layer_added(self, layer_id: str) -> None:
@@ -107,6 +110,8 @@ class CanvasScene(QGraphicsScene):
 
     def _on_graph_link_removed(self, link: Link) -> None:
         item = self.links.pop(link)
+        if item is self.drop_target:
+            self.drop_target = None
         item.detach()
         self.removeItem(item)
         self.schedule_refresh()
@@ -204,6 +209,52 @@ class CanvasScene(QGraphicsScene):
         self.push(command)
         if command.layer_id is None:
             return None
+        self.select_layers([command.layer_id])
+        return command.layer_id
+
+    def link_at(self, pos: QPointF, reach: float = 14.0) -> LinkItem | None:
+        """The link drawn within ``reach / 2`` of ``pos`` (its label counts too), topmost first."""
+        stroker = QPainterPathStroker()
+        stroker.setWidth(reach)
+        area = QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach)
+        for item in self.items(area):
+            if isinstance(item.parentItem(), LinkItem):
+                item = item.parentItem()
+            if not isinstance(item, LinkItem):
+                continue
+            if (stroker.createStroke(item.path()).contains(item.mapFromScene(pos))
+                    or item.label.sceneBoundingRect().contains(pos)):
+                return item
+        return None
+
+    def show_drop_target(self, pos: QPointF | None) -> None:
+        """Highlight the link a library drag is over (none for ``None``, or when the design is locked)."""
+        link = None if pos is None or self.locked else self.link_at(pos)
+        if link is self.drop_target:
+            return
+        if self.drop_target is not None:
+            self.drop_target.set_highlighted(False)
+        self.drop_target = link
+        if link is not None:
+            link.set_highlighted(True)
+
+    def drop_layer(self, type_name: str, pos: QPointF) -> str | None:
+        """A drop from the library at ``pos``: onto a link, the new layer goes between its two ends when it can
+        sit there; elsewhere, or when it cannot (the reason is emitted), it is added unlinked; returns its id."""
+        self.show_drop_target(None)
+        item = self.link_at(pos)
+        if item is None or not self.editable():
+            return self.add_layer(type_name, pos)
+        link = item.link
+        problem = insertion_problem(self.graph, type_name, link)
+        if problem is not None:
+            layer_id = self.add_layer(type_name, pos)
+            source, target = self.graph.layer(link.source).name, self.graph.layer(link.target).name
+            self.connection_refused.emit(f"{type_name} added unlinked: it cannot go between '{source}' and "
+                                         f"'{target}': {problem}")
+            return layer_id
+        command = InsertOnLinkCommand(self.graph, type_name, link, pos=(pos.x() - WIDTH / 2, pos.y() - HEIGHT / 2))
+        self.push(command)
         self.select_layers([command.layer_id])
         return command.layer_id
 

@@ -18,7 +18,8 @@ EMPTY_HINT = ("Drag layers here from the library on the left,\nthen link them po
 
 
 class CanvasView(QGraphicsView):
-    """Shows a :class:`~app.canvas.scene.CanvasScene`; dropping a library entry adds that layer."""
+    """Shows a :class:`~app.canvas.scene.CanvasScene`; dropping a library entry adds that layer (onto a link: between
+    the link's two ends, the link under the cursor highlighted while dragging)."""
 
     def __init__(self, scene: Any, parent: Any = None):
         super().__init__(scene, parent)
@@ -156,15 +157,20 @@ class CanvasView(QGraphicsView):
 
     def dragMoveEvent(self, event: Any) -> None:
         if event.mimeData().hasFormat(LAYER_MIME):
+            self.scene().show_drop_target(self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        self.scene().show_drop_target(None)
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event: Any) -> None:
         if not event.mimeData().hasFormat(LAYER_MIME):
             super().dropEvent(event)
             return
         type_name = bytes(event.mimeData().data(LAYER_MIME)).decode("utf-8")
-        self.scene().add_layer(type_name, self.mapToScene(event.position().toPoint()))
+        self.scene().drop_layer(type_name, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
         self.setFocus()
