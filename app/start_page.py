@@ -40,6 +40,15 @@ class StartPage(QWidget):
         self.templates.setWordWrap(True)
         self.templates.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.templates.itemActivated.connect(self._on_template_activated)
+        self.templates.currentItemChanged.connect(self._on_template_current_changed)
+        self.open_template = QPushButton("Open")
+        self.open_template.setObjectName("openTemplate")
+        self.open_template.setDefault(True)
+        self.open_template.setVisible(False)
+        self.open_template.clicked.connect(lambda: self._on_template_activated(self.templates.currentItem()))
+        template_buttons = QHBoxLayout()
+        template_buttons.addStretch(1)
+        template_buttons.addWidget(self.open_template)
         self.recent = QListWidget()
         self.recent.itemActivated.connect(lambda item: self.file_chosen.emit(item.data(KEY_ROLE)))
         grid = QGridLayout()
@@ -47,6 +56,7 @@ class StartPage(QWidget):
         grid.addWidget(QLabel("<b>Recent files</b>"), 0, 1)
         grid.addWidget(self.templates, 1, 0)
         grid.addWidget(self.recent, 1, 1)
+        grid.addLayout(template_buttons, 2, 0)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         box = QVBoxLayout(self)
@@ -67,7 +77,7 @@ class StartPage(QWidget):
                 item.setFlags(Qt.NoItemFlags)
                 item.setToolTip("needs layer types not available in this version: " + ", ".join(missing))
             else:
-                item.setToolTip("Double-click to open this template")
+                item.setToolTip("Click, then Open (or double-click) to start from this template")
             self.templates.addItem(item)
         self.recent.clear()
         for path in settings.recent_files():
@@ -79,6 +89,13 @@ class StartPage(QWidget):
             placeholder.setFlags(Qt.NoItemFlags)
             self.recent.addItem(placeholder)
 
-    def _on_template_activated(self, item: QListWidgetItem) -> None:
-        if item.flags() & Qt.ItemIsEnabled:
+    def _on_template_current_changed(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+        """A chosen template offers an Open button named after it, so that a single click is enough to find it."""
+        usable = item is not None and bool(item.flags() & Qt.ItemIsEnabled)
+        self.open_template.setVisible(usable)
+        if usable:
+            self.open_template.setText(f"Open “{item.text().splitlines()[0]}”")
+
+    def _on_template_activated(self, item: QListWidgetItem | None) -> None:
+        if item is not None and item.flags() & Qt.ItemIsEnabled:
             self.template_chosen.emit(item.data(KEY_ROLE))

@@ -91,3 +91,29 @@ def test_a_layer_that_cannot_sit_on_the_link_is_added_unlinked_with_the_reason(w
     message = window.last_message
     assert f"{type_name} added unlinked" in message and "'input_layer' and 'dense'" in message
     assert why in message
+
+
+# -- the start page -----------------------------------------------------------------------------------------------
+def test_a_single_click_on_a_template_offers_an_open_button(qtbot):
+    from app.start_page import KEY_ROLE, StartPage
+
+    page = StartPage()
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitExposed(page)
+    assert not page.open_template.isVisible()
+    item = next(page.templates.item(i) for i in range(page.templates.count())
+                if page.templates.item(i).flags() & Qt.ItemIsEnabled)
+    rect = page.templates.visualItemRect(item)
+    qtbot.mouseClick(page.templates.viewport(), Qt.LeftButton, pos=rect.center())
+    assert page.open_template.isVisible() and item.text().splitlines()[0] in page.open_template.text()
+    with qtbot.waitSignal(page.template_chosen) as chosen:
+        qtbot.mouseClick(page.open_template, Qt.LeftButton)
+    assert chosen.args == [item.data(KEY_ROLE)]
+    with qtbot.waitSignal(page.template_chosen) as chosen:  # Enter still opens it
+        qtbot.keyClick(page.templates, Qt.Key_Return)
+    assert chosen.args == [item.data(KEY_ROLE)]
+    with qtbot.waitSignal(page.template_chosen):  # and so does a double-click
+        qtbot.mouseDClick(page.templates.viewport(), Qt.LeftButton, pos=rect.center())
+    page.refresh()
+    assert not page.open_template.isVisible()
