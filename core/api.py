@@ -25,7 +25,7 @@ from core.io.state import ModelState
 from core.io.summary import summary_text
 from core.layers.base import Layer, SymbolicTensor
 from core.layers.core import InputLayer
-from core.training import Callback, CompileSpec, History, Trainer, as_list
+from core.training import Callback, CompileSpec, History, RunRecord, Trainer, as_list
 
 
 def Input(shape: Sequence[int] | int | None = None, name: str | None = None, *,
@@ -61,6 +61,10 @@ class Model:
         self.preprocessing: Any = None
         #: A JSON-able reference to the data set the model was trained on, or None.
         self.dataset_info: dict[str, Any] | None = None
+        #: The training runs so far, oldest first (:class:`core.training.RunRecord`: settings, epochs, outcome).
+        self.runs: list[RunRecord] = []
+        #: The training settings chosen for the next run (what the training panel shows), or None.
+        self.settings: dict[str, Any] | None = None
 
     @classmethod
     def from_graph(cls, graph: Graph, name: str | None = None) -> "Model":
@@ -240,7 +244,8 @@ class Model:
         """Everything a model file keeps of this model (weights copied to the host)."""
         return ModelState(graph=self._graph, name=self.name, sequential=isinstance(self, Sequential),
                           weights=self.network_weights(), compiled=self._compiled, history=self.history,
-                          preprocessing=self.preprocessing, dataset=self.dataset_info)
+                          preprocessing=self.preprocessing, dataset=self.dataset_info, runs=list(self.runs),
+                          settings=self.settings)
 
     @classmethod
     def from_state(cls, state: ModelState) -> "Model":
@@ -253,6 +258,7 @@ class Model:
             spec = state.compiled
             model.compile(optimizer=spec.optimizer, loss=spec.loss, metrics=spec.metrics)
         model.history, model.preprocessing, model.dataset_info = state.history, state.preprocessing, state.dataset
+        model.runs, model.settings = list(state.runs), state.settings
         return model
 
 

@@ -153,12 +153,32 @@ def run_train(args: Any) -> dict[str, Any]:
     history = model.fit(_prepared(model, train.x), _targets(model, train), batch_size=args.batch_size,
                         epochs=args.epochs, verbose=0, callbacks=bar, validation_data=validation)
     _merge_history(model, previous, history)
+    _record_run(model, args, history, first_epoch=len(previous.epoch) if previous is not None else 0)
     out = trained_path(args.model, args.out)
     save_model(model, out)
     final = {k: v[-1] for k, v in history.history.items()}
     return {"model": str(out), "epochs": len(history.epoch), "samples": len(train),
             "validation_samples": len(val), "final": final, "history": history.history,
             "stop_reason": history.stop_reason}
+
+
+def _record_run(model: Any, args: Any, history: Any, first_epoch: int) -> None:
+    """Keep the run's settings in the model (the application shows them when it opens the file)."""
+    import datetime
+
+    from core.data import sample_names
+    from core.training import RunRecord, run_settings
+    data = ({"sample": args.data, "params": parse_params(args.param)} if args.data in sample_names()
+            else {"file": str(Path(args.data).resolve())})
+    settings = run_settings(data, loss=model.loss.name, optimizer=model.optimizer, epochs=args.epochs,
+                            batch_size=args.batch_size, validation_split=args.validation_split,
+                            preprocessing=None if args.scale == "none" else args.scale, seed=args.seed,
+                            backend=args.backend)
+    outcome = "finished" if history.stop_reason is None else "stopped"
+    model.runs = [*getattr(model, "runs", []), RunRecord(settings, first_epoch, len(history.epoch), outcome,
+                                                         fresh=first_epoch == 0,
+                                                         started=datetime.datetime.now().isoformat(timespec="seconds"))]
+    model.settings, model.dataset_info = settings, data
 
 
 def _merge_history(model: Any, previous: Any, latest: Any) -> None:

@@ -8,6 +8,7 @@ batch; the update of that batch is not applied, so the weights are those before 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -21,6 +22,9 @@ from core import metrics as metrics_mod
 from core.engine import Network, StepResult, is_lazy
 from core.errors import ShapeError, TrainingError
 from core.optimizers import Optimizer
+
+
+MAX_BATCH_RECORDS = 20_000  # per-batch records a History keeps (thinned evenly beyond)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,18 @@ class History(Callback):
     epoch: list[int] = field(default_factory=list)
     stop_reason: str | None = None
     batches: list[BatchEnd] = field(default_factory=list)
+    _batch_stride: int = field(default=1, repr=False, compare=False)
+    _batches_heard: int = field(default=0, repr=False, compare=False)
+
+    def on_batch_end(self, record: BatchEnd) -> None:
+        """Keep the batch's record; past :data:`MAX_BATCH_RECORDS`, every other one is dropped and later ones are
+        kept at the wider stride, so a long run's batch curve keeps its shape in bounded memory."""
+        if self._batches_heard % self._batch_stride == 0:
+            self.batches.append(record)
+            if len(self.batches) > MAX_BATCH_RECORDS:
+                self.batches = self.batches[::2]
+                self._batch_stride *= 2
+        self._batches_heard += 1
 
     def on_epoch_end(self, record: EpochEnd) -> None:
         self.epoch.append(record.epoch)
@@ -86,7 +102,59 @@ class History(Callback):
         keys = list(self.history) + [k for k in later.history if k not in self.history]
         return History(history={k: list(self.history.get(k, [])) + list(later.history.get(k, [])) for k in keys},
                        epoch=list(self.epoch) + [e + offset for e in later.epoch],
-                       stop_reason=later.stop_reason, batches=list(self.batches) + list(later.batches))
+                       stop_reason=later.stop_reason,
+                       batches=list(self.batches) + [dataclasses.replace(b, epoch=b.epoch + offset)
+                                                     for b in later.batches] if offset else
+                       list(self.batches) + list(later.batches))
+
+
+def run_settings(data: dict[str, Any], *, loss: str, optimizer: Optimizer, epochs: int, batch_size: int,
+                 validation_split: float = 0.0, preprocessing: str | None = None, seed: int = 0,
+                 backend: str = "cpu", schedule: str = "constant",
+                 augmentation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings of a run as a model file keeps them (the training panel and ``neurocanvas train`` both write
+    this form). ``data`` refers to the data set: ``{"sample": name, "params": {...}}`` or ``{"file": path}``.
+    ``optimizer`` is stored by name with its options (the learning rate as the number it starts from)."""
+    config = {k: v for k, v in optimizer.get_config().items() if k != "name"}
+    lr = config.get("learning_rate")
+    if isinstance(lr, dict):  # a schedule: keep the rate it starts from, the schedule is named apart
+        config["learning_rate"] = float(lr.get("config", {}).get("initial_learning_rate", 0.001))
+        schedule = str(lr.get("class_name", schedule)) if schedule == "constant" else schedule
+    return {"data": dict(data), "validation_split": float(validation_split), "preprocessing": preprocessing,
+            "loss": str(loss), "optimizer": {"name": optimizer.name, **config}, "schedule": schedule,
+            "epochs": int(epochs), "batch_size": int(batch_size), "seed": int(seed), "backend": backend,
+            "augmentation": augmentation}
+
+
+@dataclass
+class RunRecord:
+    """One training run of a model, as its file keeps it: the settings it ran with (a JSON-able mapping: the data
+    set reference with its parameters, the split, loss, optimiser, epochs, batch size, seed, ...), the epochs it
+    covered in the model's :class:`History` (``first_epoch`` up to ``first_epoch + epochs``), how it ended, and
+    whether it started from fresh weights or continued the run before it."""
+
+    settings: dict[str, Any]
+    first_epoch: int = 0
+    epochs: int = 0
+    outcome: str = "finished"
+    fresh: bool = True
+    started: str = ""  # ISO 8601, local time
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"settings": self.settings, "first_epoch": self.first_epoch, "epochs": self.epochs,
+                "outcome": self.outcome, "fresh": self.fresh, "started": self.started}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "RunRecord | None":
+        """The record ``data`` describes, or None when it is not one (a file's field of the wrong kind)."""
+        if not isinstance(data, dict) or not isinstance(data.get("settings"), dict):
+            return None
+        try:
+            return cls(dict(data["settings"]), max(0, int(data.get("first_epoch", 0))),
+                       max(0, int(data.get("epochs", 0))), str(data.get("outcome", "finished")),
+                       bool(data.get("fresh", True)), str(data.get("started", "")))
+        except (TypeError, ValueError, OverflowError):
+            return None
 
 
 @dataclass

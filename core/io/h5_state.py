@@ -4,13 +4,13 @@ It holds one JSON document (``state.json``, stored as bytes so its size is not l
 and the arrays it refers to (``arrays/<k>``, referenced as ``{"__array__": k}``): canvas positions and other
 layer metadata, exact parameter values Keras cannot express (tf.keras 2's ``hard_sigmoid``), the loss, metrics
 and optimiser (with its schedule) and the optimiser's exact state, the training history (per epoch and, where
-recorded, per batch), the fitted preprocessing and a reference to the dataset. Only JSON and numbers are
+recorded, per batch), the fitted preprocessing, a reference to the dataset, the training runs (each one's
+settings, epochs and outcome) and the settings chosen for the next run. Only JSON and numbers are
 stored, so reading it runs nothing from the file.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any, Callable
 
@@ -20,7 +20,7 @@ from core import losses, optimizers
 from core.data.preprocessing import Preprocessing
 from core.io.h5_fields import read_array, read_string_list
 from core.io.state import ModelState
-from core.training import BatchEnd, CompileSpec, History
+from core.training import BatchEnd, CompileSpec, History, RunRecord
 from core.version import __version__
 
 EXACT_VALUES = ("hard_sigmoid_tf2",)  # parameter values that Keras configs cannot express
@@ -46,13 +46,43 @@ def collect(state: ModelState) -> dict[str, Any]:
     history = state.history
     if history is not None:
         out["history"] = {"history": history.history, "epoch": list(history.epoch),
-                          "stop_reason": history.stop_reason,
-                          "batches": [dataclasses.asdict(b) for b in history.batches]}
+                          "stop_reason": history.stop_reason, "batch_columns": _batch_columns(history.batches)}
     if state.preprocessing is not None:
         out["preprocessing"] = state.preprocessing.to_dict()
     if state.dataset is not None:
         out["dataset"] = dict(state.dataset)
+    if state.runs:
+        out["runs"] = [run.to_dict() for run in state.runs]
+    if state.settings is not None:
+        out["settings"] = dict(state.settings)
     return out
+
+
+BATCH_FIELDS = {"epoch": np.int64, "batch": np.int64, "batches": np.int64, "loss": np.float64,
+                "learning_rate": np.float64, "samples_seen": np.int64}
+
+
+def _batch_columns(batches: list[BatchEnd]) -> dict[str, Any]:
+    """The per-batch records as one list per field (a metric missing from a record is NaN), where a list of
+    objects would repeat every field's name for each batch. Lists, not arrays: exact float64, and NaN allowed."""
+    columns: dict[str, Any] = {key: np.array([getattr(b, key) for b in batches], dtype).tolist()
+                               for key, dtype in BATCH_FIELDS.items()}
+    names = list(dict.fromkeys(name for b in batches for name in b.metrics))
+    columns["metrics"] = {name: [float(b.metrics.get(name, np.nan)) for b in batches] for name in names}
+    return columns
+
+
+def _batches_from_columns(columns: dict[str, Any]) -> list[BatchEnd]:
+    """The records :func:`_batch_columns` stored; columns of unequal length are cut to the shortest."""
+    try:
+        fields = {key: np.asarray(columns[key], dtype).reshape(-1) for key, dtype in BATCH_FIELDS.items()}
+        metrics = {str(k): np.asarray(v, np.float64).reshape(-1) for k, v in (columns.get("metrics") or {}).items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValueError("the per-batch history of the NeuroCanvas data is malformed") from None
+    n = min([len(v) for v in (*fields.values(), *metrics.values())], default=0)
+    return [BatchEnd(**{key: values[k].item() for key, values in fields.items()},
+                     metrics={name: float(v[k]) for name, v in metrics.items() if not np.isnan(v[k])})
+            for k in range(n)]
 
 
 def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -145,16 +175,20 @@ def apply_exact(graph: Any, state: dict[str, Any]) -> None:
 
 
 def restore(target: ModelState, state: dict[str, Any], compile: bool) -> None:
-    """Compile state, optimiser state, history, preprocessing and dataset reference from the document into
-    ``target``."""
+    """Compile state, optimiser state, history, preprocessing, dataset reference, runs and the chosen training
+    settings from the document into ``target``."""
     if compile and isinstance(state.get("compile"), dict):
         target.compiled = _compile_spec(state["compile"], state.get("optimizer_state"))
     if isinstance(state.get("history"), dict):
         target.history = _history(state["history"])
     if state.get("preprocessing") is not None:
         target.preprocessing = Preprocessing.from_dict(state["preprocessing"])
-    if state.get("dataset") is not None:
+    if isinstance(state.get("dataset"), dict):
         target.dataset = dict(state["dataset"])
+    if isinstance(state.get("runs"), list):  # a record of the wrong kind is left out, not fatal
+        target.runs = [run for run in map(RunRecord.from_dict, state["runs"]) if run is not None]
+    if isinstance(state.get("settings"), dict):
+        target.settings = dict(state["settings"])
 
 
 def _compile_spec(compiled: dict[str, Any], optimizer_state: Any) -> CompileSpec:
@@ -171,7 +205,13 @@ def _compile_spec(compiled: dict[str, Any], optimizer_state: Any) -> CompileSpec
 def _history(data: dict[str, Any]) -> History:
     history = History(history={str(k): [float(v) for v in vs] for k, vs in (data.get("history") or {}).items()},
                       epoch=[int(e) for e in data.get("epoch") or []], stop_reason=data.get("stop_reason"))
-    history.batches = [BatchEnd(**b) for b in data.get("batches") or [] if isinstance(b, dict)]
+    if isinstance(data.get("batch_columns"), dict):
+        history.batches = _batches_from_columns(data["batch_columns"])
+    else:  # earlier files kept a list of records
+        try:
+            history.batches = [BatchEnd(**b) for b in data.get("batches") or [] if isinstance(b, dict)]
+        except TypeError:
+            raise ValueError("the per-batch history of the NeuroCanvas data is malformed") from None
     return history
 
 

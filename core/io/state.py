@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.graph import Graph
-from core.training import CompileSpec, History
+from core.training import CompileSpec, History, RunRecord
 
 
 @dataclass
@@ -29,6 +29,8 @@ class ModelState:
         history: the training history (per epoch, and per batch where recorded), or None.
         preprocessing: the fitted input preprocessing (a :class:`core.data.preprocessing.Preprocessing`), or None.
         dataset: a reference to the data set it was trained on (JSON-able), or None.
+        runs: the training runs, oldest first (each one's settings, epochs and outcome).
+        settings: the training settings chosen for the next run (JSON-able), or None.
     """
 
     graph: Graph
@@ -39,3 +41,5 @@ class ModelState:
     history: History | None = None
     preprocessing: Any = None
     dataset: dict[str, Any] | None = None
+    runs: list[RunRecord] = field(default_factory=list)
+    settings: dict[str, Any] | None = None
