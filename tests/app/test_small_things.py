@@ -117,3 +117,156 @@ def test_a_single_click_on_a_template_offers_an_open_button(qtbot):
         qtbot.mouseDClick(page.templates.viewport(), Qt.LeftButton, pos=rect.center())
     page.refresh()
     assert not page.open_template.isVisible()
+
+
+# -- the training plots -------------------------------------------------------------------------------------------
+def _epochs(plots, train, val, epochs=None):
+    from core.training import EpochEnd
+
+    epochs = epochs or len(train)
+    for e, (t, v) in enumerate(zip(train, val)):
+        plots.add(EpochEnd(e, epochs, {"loss": t, "accuracy": 0.5, "val_loss": v, "val_accuracy": 0.5},
+                           1e-3, 1.0, 100.0))
+    plots.redraw()
+
+
+@pytest.fixture
+def plots(qtbot):
+    from app.training.plots import TrainingPlots
+
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    widget.resize(900, 260)
+    widget.show()
+    return widget
+
+
+FALLING = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3]
+
+
+@pytest.mark.parametrize("val, planned, flagged", [
+    ([0.9, 0.7, 0.6, 0.55, 0.5, 0.6], 6, 5),  # turned up in the very last epoch of the run: said
+    ([0.9, 0.7, 0.6, 0.55, 0.5, 0.6], 10, None),  # the same bump while the run goes on: may still come down
+    ([0.9, 0.7, 0.5, 0.55, 0.6, 0.62], 10, 3),  # up two epochs in a row: said while it goes on
+    ([0.9, 0.7, 0.6, 0.55, 0.5, 0.45], 6, None),  # still improving at the end
+    ([0.9, 0.7, 0.6, 0.55, 0.5, 0.50001], 6, None),  # level, not up
+])
+def test_overfitting_is_flagged_when_validation_turns_up_also_at_the_end(plots, val, planned, flagged):
+    plots.new_run("sgd")
+    _epochs(plots, FALLING, val, planned)
+    assert plots.current.overfitting_from() == flagged
+    label = plots.best_label.toPlainText()
+    assert (f"overfitting after epoch {flagged}" in label) if flagged else "overfitting" not in label
+
+
+def test_no_overfitting_when_the_training_loss_rose_too(plots):
+    plots.new_run("sgd")
+    _epochs(plots, [1.0, 0.8, 0.6, 0.5, 0.55, 0.6], [0.9, 0.7, 0.6, 0.5, 0.6, 0.7])
+    assert plots.current.overfitting_from() is None
+
+
+def _lr_labels(plots, rates):
+    from core.training import BatchEnd
+
+    for i, rate in enumerate(rates):
+        plots.add(BatchEnd(i // 10, i % 10, 10, 1.0 / (i + 1), {"accuracy": 0.5}, rate, 32 * (i + 1)))
+    plots.redraw()
+    plot = plots.plots["lr"]
+    plot.vb.updateAutoRange()
+    low, high = plot.vb.viewRange()[1]
+    axis = plot.getAxis("left")
+    ticks = axis.tickValues(low, high, axis.height() or 200)
+    values = [v for _, level in ticks for v in level]
+    return axis.tickStrings(values, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("rates", [np.geomspace(1e-6, 1.0, 200), np.geomspace(1e-3, 3e-3, 200),
+                                   np.full(200, 1e-3), np.full(50, 0.0025)])
+def test_the_learning_rate_axis_has_a_few_short_labels(plots, rates):
+    plots.new_run("sgd")
+    labels = _lr_labels(plots, rates)
+    assert 1 <= len(labels) <= 4 and all(0 < len(text) <= 6 for text in labels), labels
+    assert all(("e" in text) == (float(text) < 0.1) for text in labels)
+
+
+def test_a_constant_rate_is_labelled_with_its_value(plots):
+    plots.new_run("sgd")
+    assert "1e-3" in _lr_labels(plots, np.full(100, 1e-3))
+
+
+def _history(batches=True, metric="accuracy", nan=False):
+    from core.training import BatchEnd, History
+
+    history = History()
+    history.epoch = [0, 1, 2]
+    history.history = {"loss": [1.0, 0.7, float("nan") if nan else 0.5], metric: [0.3, 0.5, 0.6],
+                       "val_loss": [1.1, float("nan") if nan else 0.8, 0.9], f"val_{metric}": [0.2, 0.4, 0.5],
+                       "learning_rate": [0.01, 0.01, 0.005]}
+    if batches:
+        history.batches = [BatchEnd(e, b, 4, 1.0 - 0.05 * (4 * e + b), {metric: 0.1 * e}, 0.01, 32 * (4 * e + b))
+                           for e in range(3) for b in range(4)]
+    return history
+
+
+@pytest.mark.parametrize("batches, metric, nan", [(True, "accuracy", False), (False, "accuracy", False),
+                                                  (False, "mae", False), (True, "mae", True)])
+def test_a_saved_history_is_drawn(plots, batches, metric, nan):
+    title = "Mean absolute error" if metric == "mae" else "Accuracy"
+    run = plots.show_history(_history(batches, metric, nan), "adam lr 0.01", title)
+    assert plots.runs == [run] and run.ended and run.metric == metric
+    assert run.epoch_x == [1, 2, 3] and run.epoch_metric == [0.3, 0.5, 0.6]
+    assert len(run.batch_x) == (12 if batches else 0)
+    curves = plots.curves[0].items
+    assert len(curves["epoch_loss"].getData()[0]) == 3 and len(curves["val_metric"].getData()[0]) == 3
+    assert len(curves["lr"].getData()[0]) == (12 if batches else 3)
+    assert title in plots.plots["metric"].titleLabel.text
+    assert plots.runs_list.count() == 1 and "adam lr 0.01" in plots.runs_list.item(0).text()
+    assert plots.best_label.isVisible()
+    assert f"best validation loss: epoch {3 if nan else 2}" in plots.best_label.toPlainText()
+
+
+def test_clear_removes_every_run_its_curves_and_entries(plots):
+    plots.show_history(_history(), "first")
+    plots.new_run("second")
+    _epochs(plots, FALLING, FALLING)
+    plots.clear()
+    assert plots.runs == [] and plots.curves == [] and plots.current is None
+    assert plots.runs_list.count() == 0 and not plots.best_label.isVisible()
+    for plot in plots.plots.values():
+        assert not [i for i in plot.listDataItems()]
+    assert not plots.legend.items
+    run = plots.show_history(_history(), "again")  # and it starts afresh
+    assert run.name.startswith("run 1:") and plots.runs_list.count() == 1
+
+
+# -- the colour schemes --------------------------------------------------------------------------------------------
+def _luminance(colour) -> float:
+    return 0.2126 * colour.redF() + 0.7152 * colour.greenF() + 0.0722 * colour.blueF()
+
+
+@pytest.fixture
+def dark(qapp):
+    """Dark colours for the test; the next test starts light again."""
+    from app import theme
+
+    theme.set_scheme(Qt.ColorScheme.Dark)
+    yield
+    theme.set_scheme(Qt.ColorScheme.Light)
+    theme.refresh(qapp)
+
+
+def _plot_colours(plots):
+    axis = plots.plots["lr"].getAxis("left")
+    return (_luminance(plots.graphics.backgroundBrush().color()), _luminance(axis.textPen().color()),
+            _luminance(plots.best_label.color))
+
+
+def test_the_plots_are_dark_in_the_dark_scheme_and_follow_a_switch(dark, qapp, plots):
+    from app import theme
+
+    background, text, label = _plot_colours(plots)
+    assert background < 0.2 and text > 0.6 and label > 0.6
+    theme.set_scheme(Qt.ColorScheme.Light)
+    theme.refresh(qapp)
+    background, text, label = _plot_colours(plots)
+    assert background > 0.9 and text < 0.4 and label < 0.4
