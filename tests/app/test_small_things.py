@@ -270,3 +270,36 @@ def test_the_plots_are_dark_in_the_dark_scheme_and_follow_a_switch(dark, qapp, p
     theme.refresh(qapp)
     background, text, label = _plot_colours(plots)
     assert background > 0.9 and text < 0.4 and label < 0.4
+
+
+def _contrast(a, b) -> float:
+    from app.evaluation.confusion import relative_luminance
+
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", [Qt.ColorScheme.Light, Qt.ColorScheme.Dark])
+def test_confusion_numbers_are_readable_on_every_cell_colour(qtbot, qapp, dark, scheme):
+    from types import SimpleNamespace
+
+    from app import theme
+    from app.evaluation.confusion import ConfusionView, cell_colours
+
+    theme.set_scheme(scheme)
+    for share in np.linspace(0, 1, 41):
+        for diagonal in (True, False):
+            assert _contrast(*cell_colours(share, diagonal, scheme == Qt.ColorScheme.Dark)) >= 4.5
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 10)
+    predicted = np.array([0] * 10 + [1] * 4 + [0] * 6 + [2] * 7 + [1] * 2 + [0])
+    data = SimpleNamespace(task="classification", num_classes=3, class_names=["a", "b", "c"])
+    view.set_result(np.eye(3)[predicted], labels, data, "validation")
+    cells = [view.table.item(i, j) for i in range(3) for j in range(3)]
+    assert all(_contrast(c.background().color(), c.foreground().color()) >= 4.5 for c in cells)
+    before = [c.background().color().name() for c in cells]
+    theme.set_scheme(Qt.ColorScheme.Light if scheme == Qt.ColorScheme.Dark else Qt.ColorScheme.Dark)
+    theme.refresh(qapp)  # a switch of scheme recolours the cells
+    assert [c.background().color().name() for c in cells] != before
+    assert all(_contrast(c.background().color(), c.foreground().color()) >= 4.5 for c in cells)
