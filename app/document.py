@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoStack
 
 from app import settings
 from core import layout
-from core.errors import ModelFileError
+from core.errors import ModelFileError, NeuroCanvasError
 from core.graph import Graph
 from core.io import design as design_mod
 
@@ -39,6 +39,7 @@ class Document(QObject):
         self.path = path
         self._extra_modified = False
         self._trained_since_saved = False
+        self.locked = False  # a run is going: the weights belong to the training thread
         self.recovery_path = settings.recovery_dir() / f"{os.getpid()}-{uuid.uuid4().hex}{DESIGN_SUFFIX}"
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self._autosave = QTimer(self)
@@ -65,9 +66,11 @@ class Document(QObject):
         self.changed.emit()
 
     def mark_trained(self) -> None:
-        """A run changed the model's weights and history: unsaved work, though not an undo step."""
+        """A run changed the model's weights and history: unsaved work, though not an undo step. It goes to the
+        recovery file at once, not at the next autosave: a crash must not take a long run with it."""
         self._trained_since_saved = True
         self.changed.emit()
+        self.autosave()
 
     @property
     def model(self) -> Any:
@@ -78,6 +81,11 @@ class Document(QObject):
         if self._model is None:
             from core.api import Model
             self._model = Model.from_graph(self.graph)
+        return self._model
+
+    @property
+    def existing_model(self) -> Any:
+        """The model if one was read or made already, else None (without loading the engine to make one)."""
         return self._model
 
     @property
@@ -112,19 +120,37 @@ class Document(QObject):
         settings.add_recent_file(path)
         self.changed.emit()
 
+    @property
+    def recovery_model_path(self) -> Path:
+        """Where the recovery keeps the trained model (weights, optimiser state, runs) beside the design."""
+        return self.recovery_path.with_suffix(H5_SUFFIXES[0])
+
     def autosave(self) -> None:
-        """Write unsaved work to the recovery file, offered back on the next start after a crash."""
-        if self.modified and len(self.graph):
-            tmp = self.recovery_path.with_suffix(".tmp")
-            data = design_mod.snapshot(self.graph)
-            data["file"] = self.path
-            tmp.write_text(design_mod.to_json(data), encoding="utf-8")
-            os.replace(tmp, self.recovery_path)
-        else:
+        """Write unsaved work to the recovery file, offered back on the next start after a crash: the design, and
+        where the model has trained, the whole model (weights, optimiser state, history, runs) beside it. While a
+        run goes the weights are the training thread's, so the model written after the last run stays."""
+        if not (self.modified and len(self.graph)):
             self.discard_recovery()
+            return
+        data = design_mod.snapshot(self.graph)
+        data["file"] = self.path
+        trained = self._model is not None and self._model.history is not None and bool(self._model.history.epoch)
+        if trained and not self.locked:
+            try:
+                save_h5(self._model, str(self.recovery_model_path))
+            except (NeuroCanvasError, OSError, ValueError):
+                pass  # the design is still kept below
+        if trained and self.recovery_model_path.exists():
+            data["model"] = self.recovery_model_path.name
+        else:
+            self.recovery_model_path.unlink(missing_ok=True)
+        tmp = self.recovery_path.with_suffix(".tmp")
+        tmp.write_text(design_mod.to_json(data), encoding="utf-8")
+        os.replace(tmp, self.recovery_path)
 
     def discard_recovery(self) -> None:
         self.recovery_path.unlink(missing_ok=True)
+        self.recovery_model_path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Stop autosaving and remove the recovery file (the user has saved or chosen to discard)."""
@@ -158,6 +184,12 @@ def recovery_files() -> list[Path]:
     return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
+def discard_recovery_file(path: Path) -> None:
+    """Remove a recovery file and the trained model kept beside it."""
+    path.unlink(missing_ok=True)
+    path.with_suffix(H5_SUFFIXES[0]).unlink(missing_ok=True)
+
+
 def _written_by_other_live_process(path: Path) -> bool:
     pid_text = path.name.split("-", 1)[0]
     if not pid_text.isdigit() or int(pid_text) == os.getpid():
@@ -172,11 +204,25 @@ def _written_by_other_live_process(path: Path) -> bool:
 
 
 def recover(path: Path, parent: QObject | None = None) -> Document:
-    """A document holding the design of a recovery file, marked modified; the recovery file is removed."""
+    """A document holding what a recovery file kept, marked modified: the trained model where one was kept
+    (weights, optimiser state, history and runs), else the design; the recovery files are removed."""
     data = design_mod.from_json(path.read_text(encoding="utf-8"))
-    graph = Graph()
-    design_mod.add_design(graph, data)
-    doc = Document(graph, data.get("file"), parent)
+    model_path = path.with_name(str(data.get("model") or "")) if data.get("model") else None
+    doc = None
+    if model_path is not None and model_path.parent == path.parent and model_path.is_file():
+        try:
+            model = read_model(str(model_path))
+            doc = Document(path=data.get("file"), parent=parent, model=model)
+        except (NeuroCanvasError, OSError, ValueError):
+            doc = None  # a damaged model: the design is still there
+    if doc is None:
+        graph = Graph()
+        design_mod.add_design(graph, data)
+        doc = Document(graph, data.get("file"), parent)
+    else:
+        doc._trained_since_saved = True  # the weights were never saved to the user's file
     doc.mark_modified()
     path.unlink(missing_ok=True)
+    if model_path is not None and model_path.parent == path.parent:
+        model_path.unlink(missing_ok=True)
     return doc

@@ -30,6 +30,8 @@ def open_template(window: DocumentWindow, key: str) -> None:
     doc = Document(parent=window)
     window.set_document(doc)
     doc.undo_stack.push(InsertDesignCommand(doc.graph, template.design(), text=f"Template: {template.title}"))
+    if template.sample:  # the data set the design is made for
+        window.training_area.choose_sample(template.sample)
     window.show_canvas()
     window.scene.refresh_status()
     window.view.fit()
@@ -76,6 +78,7 @@ def save_as(window: DocumentWindow) -> bool:
 
 
 def _write(window: DocumentWindow, path: str) -> bool:
+    window.training_area.store_settings()  # the settings chosen for the next run are part of the document
     try:
         window.document.save(path)
     except (NeuroCanvasError, OSError, ValueError) as exc:
@@ -110,15 +113,16 @@ def offer_recovery(window: DocumentWindow) -> bool:
         return False
     answer = QMessageBox.question(
         window, "Recover unsaved work",
-        "NeuroCanvas did not close normally last time. Restore the design that was being edited?",
+        "NeuroCanvas did not close normally last time. Restore the work that was not saved (the design, and its "
+        "trained weights and runs where it had trained)?",
         QMessageBox.Yes | QMessageBox.Discard, QMessageBox.Yes)
     if answer != QMessageBox.Yes:
         for path in files:
-            path.unlink(missing_ok=True)
+            document_mod.discard_recovery_file(path)
         return False
     window.set_document(document_mod.recover(files[0], window))
     for path in files[1:]:
-        path.unlink(missing_ok=True)
+        document_mod.discard_recovery_file(path)
     window.show_canvas()
     window.view.fit()
     return True

@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_document(document.graph, document.undo_stack)
         document.changed.connect(self._update_title)
         self._update_title()
+        self.training_area.load_document(document)  # its runs and settings, nothing of the previous document
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.title}[*] — NeuroCanvas")
@@ -226,6 +227,7 @@ class MainWindow(QMainWindow):
 
     def set_design_locked(self, locked: bool) -> None:
         """Lock the design while it trains: no edits from the canvas, library, inspector or Edit menu."""
+        self.document.locked = locked  # the weights belong to the training thread: autosave leaves them
         self.scene.set_locked(locked)
         self.palette.setEnabled(not locked)
         self.inspector.setEnabled(not locked)

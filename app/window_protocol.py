@@ -23,6 +23,7 @@ class DocumentWindow(Protocol):
     document: Document
     scene: CanvasScene
     view: CanvasView
+    training_area: Any  # app.training.panel.TrainingPanel: its settings are saved with the document
 
     def maybe_save(self) -> bool: ...
 

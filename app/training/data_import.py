@@ -4,6 +4,7 @@ detected task and shapes."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -87,10 +88,13 @@ def ask_for_dataset(parent: QWidget) -> tuple[Dataset | None, str]:
         data = load_file(path)
     except (DataError, OSError, ValueError) as exc:
         return None, str(exc)
+    data.source = data.source or path  # what a saved model refers to
     return (data if ImportDialog(data, parent).exec() == QDialog.Accepted else None), ""
 
 
-def dataset_entry(data: Any) -> dict[str, Any]:
-    """The sample-list entry of a user's data set (no generator parameters)."""
+def dataset_entry(data: Any, path: str = "") -> dict[str, Any]:
+    """The sample-list entry of a user's data set read from ``path`` (no generator parameters); the path is what
+    a saved model refers to."""
+    path = path or data.source
     return {"name": data.name, "title": f"{data.name} (your file)", "category": "file", "params": [],
-            "dataset": data}
+            "dataset": data, "path": str(Path(path).resolve()) if path else ""}

@@ -7,6 +7,7 @@ shown with its fix. While a run goes, the design is locked and the network belon
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
@@ -23,7 +24,7 @@ from app.training.worker import Finished, Job, TrainingWorker
 from core import tasks
 from core.data import DataError, Splits, load_sample
 from core.errors import NeuroCanvasError
-from core.training import BatchEnd, EpochEnd
+from core.training import BatchEnd, EpochEnd, RunRecord
 
 REDRAW_MS = 100  # at most 10 redraws a second: smooth enough, and the GUI thread leaves the cores to training
 
@@ -45,14 +46,14 @@ class TrainingPanel(QWidget):
         self._dataset_key: Any = None
         self.prepared: dict[str, Any] | None = None
         self._continue_key: Any = None
+        self._plotted_structure: Any = None
+        self._run_record: RunRecord | None = None
         self.form = SettingsForm()
         self.form.dataset_changed.connect(self._on_dataset_changed)
         self.form.open_file.clicked.connect(self.open_data_file)
         self.form.validation.valueChanged.connect(self._on_dataset_changed)
         self.plots = TrainingPlots()
-        self.views: list[EvaluationView] = [cls.for_form(self.form) for cls in evaluation_views()]
-        for view in self.views:
-            setattr(self, view.key, view)  # panel.boundary, panel.health, ...
+        self.views: list[EvaluationView] = self._make_views()
         self.context: RunContext | None = None
         self.active_views: list[EvaluationView] = []  # the views that apply to the current run
         self._build()
@@ -99,6 +100,15 @@ class TrainingPanel(QWidget):
         QVBoxLayout(self).addWidget(splitter)
         self.layout().setContentsMargins(2, 2, 2, 2)
 
+    def _make_views(self) -> list[EvaluationView]:
+        """One view of each registered class (the classes registered when the panel was built)."""
+        if not hasattr(self, "_view_classes"):
+            self._view_classes = list(evaluation_views())
+        views = [cls.for_form(self.form) for cls in self._view_classes]
+        for view in views:
+            setattr(self, view.key, view)  # panel.boundary, panel.health, ...
+        return views
+
     def _control_row(self) -> QHBoxLayout:
         """Start, pause, resume, step, stop and continue."""
         self.buttons: dict[str, QPushButton] = {}
@@ -132,6 +142,103 @@ class TrainingPanel(QWidget):
             button.setEnabled(enabled[key])
         self.form.setEnabled(idle)
         self.state_changed.emit(state)
+
+    # -- the document --------------------------------------------------------------------------------------
+    def load_document(self, document: Any, sample: str | None = None) -> None:
+        """Show ``document``'s training state and nothing of the one before: its settings and data set (or
+        ``sample``, a template's), its history's curves, its evaluation views recomputed from its weights, and
+        Continue where it has trained. Called by the window whenever it changes documents."""
+        self.shutdown()
+        self.prepared, self.context, self.active_views = None, None, []
+        self._continue_key, self._plotted_structure = None, None
+        self._replace_views()
+        self.plots.clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText("Choose a data set and press Start.")
+        self.message.setStyleSheet("")
+        self.message.setText("")
+        self._progress_state = {}
+        model = document.existing_model  # a new document has none yet: the engine need not load for it
+        settings = None if model is None else model.settings or (model.runs[-1].settings if model.runs else None)
+        problems = self.form.apply(settings) if isinstance(settings, dict) else []
+        if sample is not None and not self.form.select_sample(sample):
+            problems.append(f"the sample data set {sample!r} is not in this version")
+        self.form.loss_chosen_by_user = isinstance(settings, dict) and bool(settings.get("loss"))
+        self._on_dataset_changed()
+        self._set_state("idle")
+        history = None if model is None else model.history
+        if history is not None and history.epoch:
+            self._show_trained(model, problems)
+        elif problems:
+            self.message.setText("The saved training settings could not all be used: " + "; ".join(problems))
+
+    def choose_sample(self, name: str) -> None:
+        """Select the sample data set ``name`` (a template made for it was opened)."""
+        if self.state == "idle" and not self.form.select_sample(name):
+            self.message.setText(f"The sample data set {name!r} is not in this version.")
+
+    def _replace_views(self) -> None:
+        """Fresh evaluation views (tabs), so nothing of another document's run stays on them."""
+        current = self.tabs.currentIndex()
+        for view in self.views:
+            self.tabs.removeTab(self.tabs.indexOf(view))
+            view.deleteLater()
+        self.views = self._make_views()
+        for view in self.views:
+            self.tabs.addTab(view, view.title)
+        self.tabs.setCurrentIndex(min(current, self.tabs.count() - 1))
+
+    def _show_trained(self, model: Any, problems: list[str]) -> None:
+        """A reopened trained model: its curves, its views on its data set, and Continue from its weights."""
+        run = model.runs[-1] if model.runs else None
+        name = self.form.describe() if run is None else _describe_settings(run.settings)
+        metric_title = self._metric_title() if self.dataset is not None else "Accuracy"
+        self.plots.show_history(model.history, name, metric_title)
+        self._plotted_structure = self._structure()
+        epochs = len(model.history.epoch)
+        text = f"Trained {epochs} epoch(s)"
+        last = {k: v[-1] for k, v in model.history.history.items() if v}
+        if "loss" in last:
+            text += f" · loss {last['loss']:.4g}"
+        if problems:
+            self.message.setText(text + ". Cannot continue here: " + "; ".join(problems))
+            return
+        reasons = self.check()
+        if reasons:
+            self.message.setText(text + ". To continue: " + " ".join(reasons))
+            return
+        try:
+            self.prepared = self._prepare()
+            if model.compiled is None or model.loss.name != self.prepared["loss"]:
+                model.compile(optimizer=self.form.optimizer_instance(), loss=self.prepared["loss"],
+                              metrics=tasks.suggest_metrics(self.dataset.task),
+                              backend=self.form.backend.currentData(), seed=self.form.seed.value())
+        except (NeuroCanvasError, DataError, ValueError) as exc:
+            self.prepared = None
+            self.message.setText(f"{text}. Cannot continue here: {exc}")
+            return
+        self._continue_key = self._design_key()
+        self.message.setText(f"{text}. Continue (F5) trains on from these weights.")
+        self._review()
+
+    def _review(self) -> None:
+        """Recompute the evaluation views from the current weights, in the background (no training)."""
+        p = self.prepared
+        asked = self._start_views(fresh=False)
+        job = Job(p["x"], p["y"], 0, self.form.batch_size.value(), self.next_epoch(), p["val"], p["evaluation"],
+                  None, seed=self.form.seed.value(), review=True, **asked)
+        self.worker = TrainingWorker(self.window_.document.model.trainer, job, self)
+        self.worker.records.connect(self._on_records)
+        self.worker.finished.connect(self._on_finished)
+        self.window_.set_design_locked(True)
+        self._set_state("running")
+        self.worker.start()
+
+    def _review_finished(self, outcome: Finished) -> None:
+        for view in self.active_views:
+            view.run_finished(outcome, self.context)
+        self._set_state("idle")
 
     # -- data ----------------------------------------------------------------------------------------------
     def _on_dataset_changed(self) -> None:
@@ -255,10 +362,30 @@ class TrainingPanel(QWidget):
         except (NeuroCanvasError, DataError, ValueError) as exc:
             self.refuse([str(exc)])
             return False
-        metric_title = "Accuracy" if self.dataset.task == "classification" else "Mean absolute error"
-        self.plots.new_run(form.describe(), metric_title)
+        if self._structure() != self._plotted_structure:  # runs of another design are not compared on these axes
+            self.plots.clear()
+            self._plotted_structure = self._structure()
+        self.plots.new_run(form.describe(), self._metric_title())
         self._launch(initial_epoch=0, fresh=True)
         return True
+
+    def _metric_title(self) -> str:
+        return "Accuracy" if self.dataset.task == "classification" else "Mean absolute error"
+
+    def _structure(self) -> Any:
+        """What makes two runs comparable: the design's layers, their settings and links (not their places)."""
+        graph = self.window_.document.graph
+        layers = tuple((graph.layer(i).type_name, repr(sorted(graph.layer(i).config.items())))
+                       for i in sorted(graph.layer_ids))
+        return id(self.window_.document), layers, tuple(sorted(map(repr, graph.links)))
+
+    def next_epoch(self) -> int:
+        """The epoch a continued run starts from: after the model's history (saved or trained here)."""
+        model = self.window_.document.model
+        history = None if model is None else model.history
+        if history is not None and history.epoch:
+            return int(history.epoch[-1]) + 1
+        return model.trainer.epochs_done
 
     def _can_continue(self) -> bool:
         return self.prepared is not None and self._continue_key == self._design_key()
@@ -275,12 +402,14 @@ class TrainingPanel(QWidget):
         """Train ``epochs`` more epochs from the weights and optimiser state where the last run ended."""
         if self.state != "idle" or not self._can_continue():
             return False
-        self._launch(initial_epoch=self.window_.document.model.trainer.epochs_done)
+        self._launch(initial_epoch=self.next_epoch())
         return True
 
     def _launch(self, initial_epoch: int, fresh: bool = False) -> None:
         p, form = self.prepared, self.form
         trainer = self.window_.document.model.trainer
+        self._run_record = RunRecord(form.settings(), initial_epoch, 0, "running", fresh,
+                                     datetime.datetime.now().isoformat(timespec="seconds"))
         asked = self._start_views(fresh)
         augment = form.augmentation_instance()
         job = Job(p["x"], p["y"], form.epochs.value(), form.batch_size.value(), initial_epoch, p["val"],
@@ -314,13 +443,26 @@ class TrainingPanel(QWidget):
             asked.update(view.job_fields())
         return asked
 
-    def _keep_history(self, run: Any) -> None:
+    def _keep_history(self, outcome: Finished) -> None:
         """The run's epochs become part of the model's history (a continued run extends it; a fresh one starts it),
-        so that saving the document keeps them."""
-        model = self.window_.document.model
+        and the run with its settings joins the model's runs, so that saving the document keeps them."""
+        model, run = self.window_.document.model, outcome.history
         if not run.epoch:
             return
-        model.history = run if self.context.fresh or model.history is None else model.history.extended(run)
+        fresh = self.context.fresh or model.history is None
+        model.history = run if fresh else model.history.extended(run)
+        record = self._run_record
+        record.epochs, record.outcome = len(run.epoch), outcome.outcome
+        model.runs = [record] if fresh else [*model.runs, record]
+        model.settings, model.dataset_info = record.settings, record.settings["data"]
+
+    def store_settings(self) -> None:
+        """Keep the form's settings in the model (the document is being saved: they are the next run's)."""
+        if self.state == "idle":
+            try:
+                self.window_.document.model.settings = self.form.settings()
+            except (NeuroCanvasError, ValueError):
+                pass  # settings the form cannot express are not worth failing a save over
 
     def pause(self) -> None:
         if self.worker is not None and self.state == "running":
@@ -403,10 +545,15 @@ class TrainingPanel(QWidget):
             return
         self._timer.stop()
         self._redraw()
-        self.worker = None
+        review, self.worker = self.worker.job.review, None
         self._continue_key = self._design_key()
         self.window_.set_design_locked(False)
-        self._keep_history(outcome.history)
+        if review:  # nothing trained: the views show the weights, and the run's history is as it was
+            if outcome.outcome == "error":
+                self.message.setText(f"The evaluation views cannot be shown: {outcome.message}")
+            self._review_finished(outcome)
+            return
+        self._keep_history(outcome)
         if outcome.outcome == "error":
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(f"Training stopped: {outcome.message}")
@@ -416,3 +563,11 @@ class TrainingPanel(QWidget):
             view.run_finished(outcome, self.context)
         self._set_state("idle")
         self.run_finished.emit(outcome)
+
+
+def _describe_settings(settings: dict[str, Any]) -> str:
+    """The legend name of a saved run's settings (as :meth:`SettingsForm.describe` names a run)."""
+    optimizer = settings.get("optimizer") if isinstance(settings.get("optimizer"), dict) else {}
+    text = f"{optimizer.get('name', '?')} lr {optimizer.get('learning_rate', '?'):g}" \
+        if isinstance(optimizer.get("learning_rate"), (int, float)) else str(optimizer.get("name", "saved run"))
+    return f"{text} · batch {settings.get('batch_size', '?')}"

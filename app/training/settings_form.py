@@ -11,9 +11,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from app.launcher import ask_device_backends
 from app.training.param_fields import box_value, param_box
 from app.widgets import compact_combo, guard_wheel
-from app.worker_thread import run_in_background
 from core import losses, optimizers
 from core.data import list_samples
 from core.kernels import backends
@@ -22,11 +22,6 @@ SCHEDULES = {"constant": "Constant", "ExponentialDecay": "Exponential decay (×0
              "InverseTimeDecay": "Inverse time decay (per epoch)", "CosineDecay": "Cosine decay over the run",
              "StepDecay": "Step decay (halve every third of the run)"}
 SKIPPED_OPTIMIZER_KEYS = {"name", "learning_rate", "global_clipnorm", "clipvalue", "decay"}
-
-
-def device_backend_states() -> dict[str, tuple[bool, str]]:
-    """Whether each backend that needs a device can train here, and why not (probing loads drivers: slow)."""
-    return {info.name: info.status for info in backends() if not info.is_host and not info.oracle}
 
 
 def number_box(value: float, low: float, high: float, decimals: int = 4, step: float = 0.01) -> QDoubleSpinBox:
@@ -152,16 +147,14 @@ class SettingsForm(QWidget):
         form.addRow("Backend", self.backend)
 
     def _check_backends_in_background(self) -> None:
-        """Ask whether the device backends work on a background thread: loading numba takes most of a second,
-        which would otherwise freeze the window as it opens."""
-        answer: list[dict[str, tuple[bool, str]]] = []
-
-        def done() -> None:
-            if answer and shiboken6.isValid(self):
-                for name, (available, reason) in answer[0].items():
+        """Ask another process whether the device backends work: loading numba's CUDA part holds the interpreter
+        for over a second, which would freeze the window as it opens (see app.launcher)."""
+        def done(states: dict[str, tuple[bool, str]]) -> None:
+            if shiboken6.isValid(self):
+                for name, (available, reason) in states.items():
                     self._offer_backend(name, available, reason)
 
-        run_in_background(lambda: answer.append(device_backend_states()), done)
+        ask_device_backends(done)
 
     def _offer_backend(self, name: str, available: bool, reason: str) -> None:
         """Enable the choice of backend ``name``, or disable it with the reason as its tooltip."""
@@ -288,6 +281,121 @@ class SettingsForm(QWidget):
         return Augmentation(noise=self.aug_noise.value(), flip_horizontal=self.aug_flip.isChecked(),
                             rotation=self.aug_rotation.value(), scale=self.aug_scale.value(),
                             translation=self.aug_translation.value())
+
+    # -- the settings as a model file keeps them ------------------------------------------------------------
+    def data_reference(self) -> dict[str, Any]:
+        """The chosen data set as a file refers to it: a sample with its parameters, or the user's file."""
+        info = self.sample.currentData()
+        if "dataset" in info:
+            return {"file": info.get("path") or info["dataset"].source, "name": info["dataset"].name}
+        return {"sample": info["name"], "params": self.sample_values()}
+
+    def settings(self) -> dict[str, Any]:
+        """Every setting of the next run (:func:`core.training.run_settings`' form)."""
+        from core.training import run_settings
+        augmentation = None
+        if self.augmentation.isChecked():
+            augmentation = {"flip_horizontal": self.aug_flip.isChecked(), "rotation": self.aug_rotation.value(),
+                            "scale": self.aug_scale.value(), "translation": self.aug_translation.value(),
+                            "noise": self.aug_noise.value()}
+        return run_settings(self.data_reference(), loss=self.loss.currentText(),
+                            optimizer=self.optimizer_instance(), epochs=self.epochs.value(),
+                            batch_size=self.batch_size.value(), validation_split=self.validation.value(),
+                            preprocessing=self.preprocessing.currentData(), seed=self.seed.value(),
+                            backend=self.backend.currentData(), schedule=self.schedule.currentData(),
+                            augmentation=augmentation)
+
+    def apply(self, settings: dict[str, Any]) -> list[str]:
+        """Show ``settings`` (from :meth:`settings`, a model file or ``neurocanvas train``); returns what could
+        not be applied, in words (a file's values are a stranger's: each is checked against the form's range)."""
+        problems: list[str] = []
+        data = settings.get("data")
+        if isinstance(data, dict):
+            problems += self._apply_data(data)
+        self._set_number(self.validation, settings.get("validation_split"))
+        index = self.preprocessing.findData(settings.get("preprocessing"))
+        if index >= 0:
+            self.preprocessing.setCurrentIndex(index)
+        loss = settings.get("loss")
+        if isinstance(loss, str) and self.loss.findText(loss) >= 0:
+            self.loss.setCurrentText(loss)
+            self.loss_chosen_by_user = True  # the loss it trained with stays, whatever the suggestion
+        problems += self._apply_optimizer(settings.get("optimizer"))
+        index = self.schedule.findData(settings.get("schedule"))
+        if index >= 0:
+            self.schedule.setCurrentIndex(index)
+        for box, key in ((self.epochs, "epochs"), (self.batch_size, "batch_size"), (self.seed, "seed")):
+            self._set_number(box, settings.get(key))
+        index = self.backend.findData(settings.get("backend"))
+        if index >= 0:
+            self.backend.setCurrentIndex(index)
+        augmentation = settings.get("augmentation")
+        self.augmentation.setChecked(isinstance(augmentation, dict))
+        if isinstance(augmentation, dict):
+            self.aug_flip.setChecked(bool(augmentation.get("flip_horizontal")))
+            for box, key in ((self.aug_rotation, "rotation"), (self.aug_scale, "scale"),
+                             (self.aug_translation, "translation"), (self.aug_noise, "noise")):
+                self._set_number(box, augmentation.get(key))
+        return problems
+
+    def _apply_data(self, data: dict[str, Any]) -> list[str]:
+        if "sample" in data:
+            if not self.select_sample(str(data["sample"])):
+                return [f"the sample data set {data['sample']!r} is not in this version"]
+            params = data.get("params") if isinstance(data.get("params"), dict) else {}
+            for name, value in params.items():
+                box = self.param_boxes.get(name)
+                if isinstance(box, QComboBox):
+                    if box.findText(str(value)) >= 0:
+                        box.setCurrentText(str(value))
+                elif box is not None:
+                    self._set_number(box, value)
+            return []
+        path = data.get("file")
+        if not isinstance(path, str) or not path:
+            return []
+        for index in range(self.sample.count()):
+            if self.sample.itemData(index).get("path") == path:
+                self.sample.setCurrentIndex(index)
+                return []
+        from app.training.data_import import dataset_entry
+        from core.data import DataError, load_file
+        try:
+            dataset = load_file(path)
+        except (DataError, OSError, ValueError) as exc:
+            return [f"its data file cannot be read ({exc}); choose a data set or open the file again"]
+        self.sample.addItem(f"{dataset.name} (your data)", dataset_entry(dataset, path))
+        self.sample.setCurrentIndex(self.sample.count() - 1)
+        return []
+
+    def select_sample(self, name: str) -> bool:
+        """Choose the sample data set ``name``; False when there is none of that name."""
+        for index in range(self.sample.count()):
+            if self.sample.itemData(index).get("name") == name and "dataset" not in self.sample.itemData(index):
+                self.sample.setCurrentIndex(index)
+                return True
+        return False
+
+    def _apply_optimizer(self, optimizer: Any) -> list[str]:
+        if not isinstance(optimizer, dict) or self.optimizer.findText(str(optimizer.get("name"))) < 0:
+            return [] if optimizer is None else [f"the optimiser {optimizer!r} is not offered here"]
+        self.optimizer.setCurrentText(str(optimizer["name"]))
+        self._set_number(self.learning_rate, optimizer.get("learning_rate"))
+        for key, box in self.optimizer_boxes.items():
+            value = optimizer.get(key)
+            if isinstance(box, QCheckBox):
+                box.setChecked(bool(value))
+            elif value is not None:
+                self._set_number(box, value)
+        return []
+
+    @staticmethod
+    def _set_number(box: Any, value: Any) -> None:
+        """Set a spin box from a file's value, if it is a number within the box's range."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return
+        if box.minimum() <= value <= box.maximum():
+            box.setValue(int(value) if isinstance(box, QSpinBox) else float(value))
 
     def describe(self) -> str:
         """A short name of the run's settings, for the legend (e.g. ``adam lr 0.001 · batch 16``)."""

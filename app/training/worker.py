@@ -53,7 +53,8 @@ class Predictions:
 
 @dataclass(frozen=True)
 class Finished:
-    """How a run ended: ``finished``, ``stopped`` or ``error`` (with the message to show)."""
+    """How a run ended: ``finished``, ``stopped`` or ``error`` (with the message to show); ``reviewed`` for a job
+    that only showed the current weights."""
 
     outcome: str
     message: str
@@ -75,6 +76,7 @@ class Job:
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
     boundary_grid: np.ndarray | None = None
     seed: int = 0
+    review: bool = False  # no training: only what the views show of the current weights (a reopened model)
 
 
 def health_snapshot(trainer: Trainer, step: int) -> HealthRecord:
@@ -196,7 +198,13 @@ class TrainingWorker(QObject):
         relay, history = _Relay(self), History()
         outcome, message = "finished", ""
         try:
-            self._fit([relay, history])
+            if self.job.review:
+                outcome, message = "reviewed", ""
+                if self.job.boundary_grid is not None:
+                    relay.pending.append(BoundaryRecord(0, self.trainer.predict(self.job.boundary_grid,
+                                                                                batch_size=4096)[0]))
+            else:
+                self._fit([relay, history])
             if self._stopped:
                 outcome, message = "stopped", "stopped by the user"
         except TrainingError as exc:
@@ -205,7 +213,10 @@ class TrainingWorker(QObject):
             outcome, message = "error", f"training could not run: {exc}"
         except Exception as exc:  # noqa: BLE001  (shown to the user rather than lost in a thread)
             outcome, message = "error", f"training failed unexpectedly: {type(exc).__name__}: {exc}"
-        relay.flush(time.perf_counter())
+        if self.job.review:
+            self.send(tuple(relay.pending))
+        else:
+            relay.flush(time.perf_counter())
         if self.job.evaluation is not None and outcome != "error" and not self._detached:
             split, x, y = self.job.evaluation
             self.send((Predictions(split, self.trainer.predict(x, batch_size=512)[0], y),))
