@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from app.evaluation.base import EvaluationView
 from app.evaluation.predictions import image_pixmap
@@ -32,6 +32,9 @@ class AugmentationPreview(QWidget, EvaluationView):
         self.picture = QLabel()
         self.picture.setObjectName("augmentationGrid")
         self.picture.setAlignment(Qt.AlignCenter)
+        self.picture.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the pixmap follows the space
+        self.picture.setMinimumSize(120, 120)
+        self.grid: np.ndarray | None = None
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.redraw_button = QPushButton("Redraw")
@@ -66,6 +69,7 @@ class AugmentationPreview(QWidget, EvaluationView):
 
     def redraw(self) -> None:
         if self.image is None:
+            self.grid = None
             self.picture.clear()
             self.note.setText("Augmentation applies to image data sets (digits, shapes): choose one to preview it.")
             return
@@ -76,5 +80,17 @@ class AugmentationPreview(QWidget, EvaluationView):
             return
         self.grid = grid
         self.note.setText("The first training image (top left) and eight augmented versions of it.")
-        side = max(180, min(self.width(), self.height()) - 60)
-        self.picture.setPixmap(image_pixmap(grid, side))
+        self._show_grid()
+
+    def _show_grid(self) -> None:
+        """The grid as large as the space allows, at a whole number of screen pixels per image pixel: every tile
+        the same size, edge to edge, with no uneven rows or columns between them."""
+        if self.grid is None:
+            return
+        h, w = self.grid.shape[:2]
+        scale = max(1, min(self.picture.width() // w, self.picture.height() // h))
+        self.picture.setPixmap(image_pixmap(self.grid, scale * max(h, w)))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._show_grid()

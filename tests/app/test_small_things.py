@@ -303,3 +303,46 @@ def test_confusion_numbers_are_readable_on_every_cell_colour(qtbot, qapp, dark, 
     theme.refresh(qapp)  # a switch of scheme recolours the cells
     assert [c.background().color().name() for c in cells] != before
     assert all(_contrast(c.background().color(), c.foreground().color()) >= 4.5 for c in cells)
+
+
+# -- the augmentation preview ---------------------------------------------------------------------------------------
+def _augmentation_form():
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox
+
+    boxes = {name: QDoubleSpinBox() for name in ("aug_rotation", "aug_scale", "aug_translation", "aug_noise")}
+    return SimpleNamespace(aug_flip=QCheckBox(), **boxes)
+
+
+def _pixels(pixmap) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = pixmap.toImage().convertToFormat(QImage.Format_Grayscale8)
+    data = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return data[:, :image.width()].copy()  # while the image still holds the memory
+
+
+@pytest.mark.parametrize("size", [(520, 430), (700, 300), (333, 517)])
+def test_the_augmentation_tiles_sit_in_an_even_grid_that_fits(qtbot, size):
+    from app.evaluation.augment_view import AugmentationPreview
+
+    form = _augmentation_form()
+    view = AugmentationPreview(form)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    image = np.random.default_rng(1).random((8, 8, 1)).astype(np.float32)
+    view.set_image(image)
+    pixels = _pixels(view.picture.pixmap())
+    scale = pixels.shape[0] // 24
+    assert scale >= 2 and pixels.shape == (24 * scale, 24 * scale)
+    assert pixels.shape[0] <= view.picture.height() and pixels.shape[1] <= view.picture.width()
+    grid = view.grid[..., 0]
+    expected = (grid - grid.min()) / np.ptp(grid) * 255
+    blocks = pixels.reshape(24, scale, 24, scale)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # each image pixel is one even square: no seams, no gaps
+    assert np.abs(blocks[:, 0, :, 0] - expected).max() <= 1
+    view.resize(size[0] // 2, size[1] // 2)  # a smaller space: a smaller grid, still even
+    assert _pixels(view.picture.pixmap()).shape[0] < pixels.shape[0]
