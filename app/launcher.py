@@ -3,16 +3,23 @@
 With no arguments, or one model file, it opens the application (the window and Qt's widgets load only then);
 anything else goes to :func:`core.cli.main`, which never imports this package, so ``neurocanvas train`` and the
 other sub-commands run without a display. Exit codes are the command line's: 0 success, 1 failure, 2 usage error.
+
+The application also runs this command, as ``neurocanvas --device-backends``, to ask whether the device backends
+work here: loading numba's CUDA part holds the interpreter for over a second at a time (ml_dtypes sets up its
+types in one call), which would freeze the window from any thread of its own process.
 """
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
 
 from core import cli
 
 MODEL_SUFFIXES = (".h5", ".hdf5")
+DEVICE_BACKENDS = "--device-backends"  # for the application only: prints device_backend_states() as JSON
 
 
 def opens_application(argv: Sequence[str]) -> bool:
@@ -23,6 +30,9 @@ def opens_application(argv: Sequence[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``neurocanvas`` command with ``argv`` (default: the process's arguments); returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == [DEVICE_BACKENDS]:
+        print(json.dumps(device_backend_states()))
+        return 0
     if not opens_application(args):
         return cli.main(args)
     try:
@@ -31,6 +41,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"neurocanvas: the desktop application cannot start: {exc}", file=sys.stderr)
         return 1
     return int(application_main(args) or 0)
+
+
+def device_backend_states() -> dict[str, tuple[bool, str]]:
+    """Whether each backend that needs a device can train here, and why not (probing loads drivers: slow)."""
+    from core.kernels import backends
+    return {info.name: info.status for info in backends() if not info.is_host and not info.oracle}
+
+
+def device_backends_command() -> list[str]:
+    """The command line that prints :func:`device_backend_states` (a bundle is its own interpreter)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, DEVICE_BACKENDS]
+    return [sys.executable, "-m", "app.launcher", DEVICE_BACKENDS]
+
+
+def ask_device_backends(done: Callable[[dict[str, tuple[bool, str]]], None]) -> None:
+    """Give ``done`` the :func:`device_backend_states` on the GUI thread, probed in another process (on a thread of
+    this one if that fails)."""
+    from app.worker_thread import run_in_background, run_in_subprocess
+
+    def answered(output: str | None) -> None:
+        try:
+            states = {name: (bool(ok), str(reason)) for name, (ok, reason) in json.loads(output).items()}
+        except (TypeError, ValueError):
+            answer: list[dict[str, tuple[bool, str]]] = []
+            run_in_background(lambda: answer.append(device_backend_states()), lambda: answer and done(answer[0]))
+            return
+        done(states)
+
+    root = Path(__file__).resolve().parents[1]  # where ``app`` is found, whatever the current folder
+    run_in_subprocess(device_backends_command(), answered, cwd=str(root))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""Run a plain function on a Python thread and call back on the GUI thread when it is done.
+"""Run a plain function on a Python thread, or a program in another process, and call back on the GUI thread when
+it is done.
 
 Quitting waits (a bounded time) for the threads still at work: a daemon thread cut off by interpreter shutdown
-fails half-way (an import after shutdown began) or signals through a relay Qt has already deleted.
+fails half-way (an import after shutdown began) or signals through a relay Qt has already deleted. Processes still
+running are stopped. While the application builds its first window, starts are held back (:func:`hold_starts`):
+the window paints first, and the threads do not take the interpreter from the GUI thread while it is built.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 
 QUIT_WAIT_S = 15.0  # longest that quitting waits for background work; a hung thread is then left behind
 _pending: dict["_Relay", threading.Thread] = {}
+_processes: set[QProcess] = set()
+_held: list[Callable[[], None]] | None = None  # the starts waiting for release_starts(), while held
 
 
 class _Relay(QObject):
@@ -37,18 +42,87 @@ def run_in_background(work: Callable[[], None], done: Callable[[], None]) -> thr
             relay.finished.emit()
 
     thread = threading.Thread(target=run, daemon=True, name=getattr(work, "__name__", "background"))
-    _pending[relay] = thread  # keeps the relay alive until it has fired, and the thread known until quitting
-    _wait_for_threads_on_quit()
-    collect_garbage_on_the_gui_thread_while(thread)
-    thread.start()
+
+    def start() -> None:
+        _pending[relay] = thread  # keeps the relay alive until it has fired, and the thread known until quitting
+        _wait_for_threads_on_quit()
+        collect_garbage_on_the_gui_thread_while(thread)
+        thread.start()
+
+    _start_or_hold(start)
     return thread
+
+
+def run_in_subprocess(argv: Sequence[str], done: Callable[[str | None], None], cwd: str = "") -> QProcess:
+    """Run the program ``argv`` in another process; ``done`` gets what it printed (or None if it failed) on the GUI
+    thread. Work that would hold this interpreter for long (a C library's set-up) leaves the GUI alone there."""
+    process = QProcess()
+    process.setProgram(argv[0])
+    process.setArguments(list(argv[1:]))
+    process.setStandardErrorFile(QProcess.nullDevice())
+    if cwd:
+        process.setWorkingDirectory(cwd)
+
+    def finished(code: int, status: QProcess.ExitStatus) -> None:
+        _processes.discard(process)
+        ok = status == QProcess.NormalExit and code == 0
+        done(bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace") if ok else None)
+        process.deleteLater()
+
+    def failed(error: QProcess.ProcessError) -> None:
+        if error == QProcess.FailedToStart:  # no finished signal follows
+            finished(-1, QProcess.CrashExit)
+
+    process.finished.connect(finished)
+    process.errorOccurred.connect(failed)
+
+    def start() -> None:
+        _processes.add(process)
+        _wait_for_threads_on_quit()
+        process.start()
+
+    _start_or_hold(start)
+    return process
+
+
+def hold_starts() -> None:
+    """Hold back the threads and processes started from now on until :func:`release_starts` (the application holds
+    them while it builds and paints its first window; what is still held when it quits never starts)."""
+    global _held
+    if _held is None:
+        _held = []
+
+
+def release_starts() -> None:
+    """Start what :func:`hold_starts` held back, in order; later starts are immediate again."""
+    global _held
+    held, _held = _held or [], None
+    for start in held:
+        start()
+
+
+def _start_or_hold(start: Callable[[], None]) -> None:
+    if _held is None:
+        start()
+    else:
+        _held.append(start)  # keeps the relay or the process (and the caller's callback) alive until started
 
 
 def _wait_for_threads_on_quit() -> None:
     app = QCoreApplication.instance()
     if app is not None and not app.property("waitsForBackgroundThreads"):
+        app.aboutToQuit.connect(stop_processes)
         app.aboutToQuit.connect(wait_for_background_threads)
         app.setProperty("waitsForBackgroundThreads", True)
+
+
+def stop_processes() -> None:
+    """Stop the processes started by :func:`run_in_subprocess` that still run; their callbacks are not called."""
+    for process in list(_processes):
+        process.finished.disconnect()
+        process.kill()
+        process.waitForFinished(1000)
+    _processes.clear()
 
 
 def wait_for_background_threads(timeout: float = QUIT_WAIT_S) -> bool:
@@ -79,20 +153,27 @@ def forget_finished_threads() -> None:
 
 
 class _GuiThreadCollector:
-    """Collects on a GUI-thread timer, as Python's thresholds would, while watched threads are alive."""
+    """Collects on a GUI-thread timer, as Python's thresholds would, while watched threads are alive.
+
+    A full collection walks every object (over 100 ms once the engine is loaded) and holds the GUI thread meanwhile;
+    Python itself runs one only when the old objects have grown by a quarter, which the counts do not tell. So the
+    timer runs one at most every ``FULL_SPACING_S`` seconds, and none in a thread's first seconds (the engine's load).
+    """
 
     INTERVAL_MS = 100
+    FULL_SPACING_S = 10.0
 
     def __init__(self) -> None:
         self.threads: list[threading.Thread] = []
         self.timer: QTimer | None = None
         self.enable_after = False
+        self.last_full = 0.0
 
     def watch(self, thread: threading.Thread) -> None:
-        gc.collect()  # what is garbage now goes here, on the GUI thread
         if not self.threads:
             self.enable_after = gc.isenabled()
             gc.disable()
+            self.last_full = time.monotonic()
             if self.timer is None:
                 self.timer = QTimer()
                 self.timer.setInterval(self.INTERVAL_MS)
@@ -107,13 +188,16 @@ class _GuiThreadCollector:
         if not self.threads:
             self.timer.stop()
             if self.enable_after:
-                gc.enable()
-            gc.collect()
+                gc.enable()  # Python collects from here on, when its thresholds say (no thread of ours is left)
             return
         threshold, counts = gc.get_threshold(), gc.get_count()
         for generation in range(3):  # generation g is collected when it and the younger ones passed their threshold
             if counts[generation] <= threshold[generation]:
                 break
+            if generation == 2:
+                if time.monotonic() - self.last_full < self.FULL_SPACING_S:
+                    break
+                self.last_full = time.monotonic()
             gc.collect(generation)
 
 
