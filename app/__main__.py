@@ -6,17 +6,19 @@ import sys
 from typing import Sequence
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import settings, theme
+from app.worker_thread import hold_starts, release_starts, run_in_background
 from core.paths import resources_dir
 
 RESOURCES = resources_dir()  # the checkout's resources/, or the package data of a wheel or a bundle
 STYLE_SHEET = RESOURCES / "style.qss"
 DARK_STYLE_SHEET = RESOURCES / "style-dark.qss"
 APP_ICON = RESOURCES / "icons" / "app" / "org.neurocanvas.NeuroCanvas.svg"
+FIRST_FRAME_WAIT_MS = 3000  # the engine starts loading by then even if no paint was seen (a platform without one)
 
 
 def apply_style(app: QApplication, scheme: Qt.ColorScheme | None = None) -> None:
@@ -56,11 +58,39 @@ def release_clipboard() -> None:
         clipboard.clear()
 
 
+class FirstFrame(QObject):
+    """Calls ``then`` once ``window`` has painted its first frame: on the event loop's next turn after the first
+    paint of its central widget (the frame is on the screen by then), or after ``FIRST_FRAME_WAIT_MS`` at the
+    latest. Nothing is called if the window is gone first."""
+
+    def __init__(self, window, then) -> None:
+        super().__init__(window)
+        self.then = then
+        self.target = window.centralWidget() or window
+        self.target.installEventFilter(self)
+        QTimer.singleShot(FIRST_FRAME_WAIT_MS, self, self.fire)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Paint and watched is self.target:
+            self.target.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.fire)
+        return False
+
+    def fire(self) -> None:
+        then, self.then = self.then, None
+        if then is not None:
+            then()
+
+
+def start_background_work(window) -> None:
+    """What start-up held back (the device check of the training form), then the engine's load."""
+    release_starts()
+    warm_up_engine(window)
+
+
 def warm_up_engine(window) -> None:
     """Load the compiled kernels in the background once the window shows, saying so in the status bar, so that
     neither the start nor the first training run waits for them."""
-    from app.worker_thread import run_in_background
-
     window.statusBar().showMessage("Loading the training engine…")
 
     def done() -> None:
@@ -82,11 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.documents_io import offer_recovery
     from app.main_window import WINDOWS, MainWindow
 
+    hold_starts()  # the window paints before any background work takes the interpreter from it
     window = MainWindow()
     window.setAttribute(Qt.WA_DeleteOnClose)
     WINDOWS.append(window)
     window.show()
-    QTimer.singleShot(0, window, lambda: warm_up_engine(window))  # cancelled if the window is gone by then
+    FirstFrame(window, lambda: start_background_work(window))
     files = [a for a in args if not a.startswith("-")]
     if files:
         window.open_file(files[0])
