@@ -346,3 +346,19 @@ def test_the_augmentation_tiles_sit_in_an_even_grid_that_fits(qtbot, size):
     assert np.abs(blocks[:, 0, :, 0] - expected).max() <= 1
     view.resize(size[0] // 2, size[1] // 2)  # a smaller space: a smaller grid, still even
     assert _pixels(view.picture.pixmap()).shape[0] < pixels.shape[0]
+
+
+# -- the export menu ------------------------------------------------------------------------------------------------
+def test_every_export_menu_item_reads_as_words_with_its_file_type(window, monkeypatch, tmp_path):
+    import re
+
+    from PySide6.QtWidgets import QFileDialog
+
+    texts = [a.text().replace("&", "") for a in window.export_menu.actions() if not a.isSeparator()]
+    assert "ONNX model (.onnx)…" in texts and "Keras script (.py)…" in texts
+    assert texts[-1] == "Canvas as image (.png)…"
+    assert all(re.fullmatch(r"[A-Z][A-Za-z ]+ \((\.[a-z0-9]+)(, \.[a-z0-9]+)*\)…", text) for text in texts), texts
+    titles = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, *a: (titles.append(title), ("", ""))[1])
+    window.actions_by_name["export_keras-script"].trigger()
+    assert titles == ["Export Keras script"]
