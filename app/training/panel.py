@@ -158,6 +158,7 @@ class TrainingPanel(QWidget):
         self.progress_label.setText("Choose a data set and press Start.")
         self.message.setStyleSheet("")
         self.message.setText("")
+        self._refused = False
         self._progress_state = {}
         model = document.existing_model  # a new document has none yet: the engine need not load for it
         settings = None if model is None else model.settings or (model.runs[-1].settings if model.runs else None)
@@ -219,6 +220,8 @@ class TrainingPanel(QWidget):
             self.message.setText(f"{text}. Cannot continue here: {exc}")
             return
         self._continue_key = self._design_key()
+        self.progress.setValue(1)
+        self.progress_label.setText(f"Ready to continue from epoch {self.next_epoch() + 1}.")
         self.message.setText(f"{text}. Continue (F5) trains on from these weights.")
         self._review()
 
@@ -251,6 +254,7 @@ class TrainingPanel(QWidget):
             self.form.data_info.setText(f"⚠ {exc}")
             return
         self.form.data_info.setText(data.summary())
+        self._recheck_refusal()
         self.form.augmentation.setEnabled(len(data.input_shape) == 3)
         self.form.set_training_samples(int(round(len(data) * (1 - self.form.validation.value()))))
         for view in self.views:
@@ -290,6 +294,7 @@ class TrainingPanel(QWidget):
         self._loss_stale = not self.isVisible()
         if not self._loss_stale:
             self.suggest_loss()
+        self._recheck_refusal()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
         super().showEvent(event)
@@ -343,6 +348,20 @@ class TrainingPanel(QWidget):
     def refuse(self, reasons: list[str]) -> None:
         self.message.setStyleSheet("color: #b00020;")
         self.message.setText("Cannot start training:\n" + "\n".join(f"• {r}" for r in reasons))
+        self._refused = True
+
+    def _recheck_refusal(self) -> None:
+        """After a refused start, the reasons follow the fixes: gone once nothing prevents training, else the ones
+        that remain."""
+        if not getattr(self, "_refused", False) or self.state != "idle":
+            return
+        reasons = self.check()
+        if reasons:
+            self.refuse(reasons)
+        else:
+            self._refused = False
+            self.message.setStyleSheet("")
+            self.message.setText("Ready: press Start (F5).")
 
     def start(self) -> bool:
         """Check, then train from fresh weights; False (with the reasons shown) when it cannot."""
@@ -425,6 +444,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.message.setStyleSheet("")
         self.message.setText("Training…")
+        self._refused = False
         self.window_.set_design_locked(True)
         self._set_state("running")
         self.worker.start()
@@ -558,7 +578,10 @@ class TrainingPanel(QWidget):
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(f"Training stopped: {outcome.message}")
         else:
-            self.message.setText(f"Training {outcome.outcome} after {outcome.epochs_done} epoch(s).")
+            total = len(self.window_.document.model.history.epoch) if self.window_.document.model.history else 0
+            ran = len(outcome.history.epoch)
+            more = "" if self.context.fresh else f" more ({total} in all)"
+            self.message.setText(f"Training {outcome.outcome} after {ran} epoch(s){more}.")
         for view in self.active_views:
             view.run_finished(outcome, self.context)
         self._set_state("idle")

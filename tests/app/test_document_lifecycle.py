@@ -153,3 +153,13 @@ def test_a_template_selects_its_sample(window):
     choose_sample(panel, "spirals")
     documents_io.open_template(window, "digits")
     assert panel.form.sample.currentData()["name"] == "digits"
+
+
+def test_a_refused_start_clears_once_its_cause_is_fixed(window):
+    panel = window.training_area
+    choose_sample(panel, "spirals")
+    assert not panel.start()  # nothing drawn yet
+    assert "Cannot start training" in panel.message.text()
+    use_template(window, "xor")
+    window.scene.refresh_status()
+    assert "Cannot start training" not in panel.message.text() and "Ready" in panel.message.text()
