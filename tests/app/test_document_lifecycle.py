@@ -163,3 +163,21 @@ def test_a_refused_start_clears_once_its_cause_is_fixed(window):
     use_template(window, "xor")
     window.scene.refresh_status()
     assert "Cannot start training" not in panel.message.text() and "Ready" in panel.message.text()
+
+
+def test_settings_from_a_strangers_file_are_checked_field_by_field(qtbot):
+    from app.training.settings_form import SettingsForm
+    form = SettingsForm()
+    qtbot.addWidget(form)
+    before = form.settings()
+    problems = form.apply({"data": {"sample": "no such sample", "params": {"n": -5}}, "validation_split": 7,
+                           "loss": "'); import os", "optimizer": {"name": "rm -rf", "learning_rate": "big"},
+                           "epochs": -3, "batch_size": 10**12, "seed": True, "backend": None,
+                           "augmentation": "yes", "schedule": 3})
+    assert problems and "no such sample" in problems[0]
+    after = form.settings()
+    for key in ("validation_split", "loss", "optimizer", "epochs", "batch_size", "seed", "backend"):
+        assert after[key] == before[key], key
+    assert form.apply({"data": {"file": "/no/such/file.csv"}})[0].startswith("its data file cannot be read")
+    assert form.apply({"data": {"sample": "spirals", "params": {"n": 123, "turns": "x"}}, "epochs": 77}) == []
+    assert form.sample_values()["n"] == 123 and form.epochs.value() == 77
