@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Sequence
 
@@ -11,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import settings, theme
-from app.worker_thread import hold_starts, release_starts, run_in_background
+from app.worker_thread import hold_starts, run_in_background, stop_holding
 from core.paths import resources_dir
 
 RESOURCES = resources_dir()  # the checkout's resources/, or the package data of a wheel or a bundle
@@ -82,18 +83,26 @@ class FirstFrame(QObject):
             then()
 
 
-def start_background_work(window) -> None:
-    """What start-up held back (the device check of the training form), then the engine's load."""
-    release_starts()
-    warm_up_engine(window)
+def set_aside_what_lives_on() -> None:
+    """Keep what exists now (modules, the window, the engine: it lives as long as the application) out of later
+    collections, and collect automatically again: a full collection walks every object it sees, over 100 ms on
+    the GUI thread once the engine is loaded, and start-up's objects would be walked in every one."""
+    gc.freeze()
+    gc.enable()
 
 
 def warm_up_engine(window) -> None:
     """Load the compiled kernels in the background once the window shows, saying so in the status bar, so that
-    neither the start nor the first training run waits for them."""
+    neither the start nor the first training run waits for them; then start what start-up held back (the training
+    form's device check, another process), one after the other so that the GUI thread keeps a core."""
+    set_aside_what_lives_on()
     window.statusBar().showMessage("Loading the training engine…")
+    held = stop_holding()
 
     def done() -> None:
+        gc.freeze()  # the engine's modules and types (the collector turns collection back on)
+        for start in held:
+            start()
         if shiboken6.isValid(window):
             window.statusBar().showMessage("Training engine ready", 3000)
 
@@ -108,6 +117,7 @@ def _load_kernels() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the main window (and the model file given as the first argument, if any); run until it closes."""
     args = list(sys.argv[1:] if argv is None else argv)
+    gc.disable()  # start-up builds what lives on: collecting meanwhile only delays the first frame
     app = create_application()
     from app.documents_io import offer_recovery
     from app.main_window import WINDOWS, MainWindow
@@ -117,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.setAttribute(Qt.WA_DeleteOnClose)
     WINDOWS.append(window)
     window.show()
-    FirstFrame(window, lambda: start_background_work(window))
+    FirstFrame(window, lambda: warm_up_engine(window))
     files = [a for a in args if not a.startswith("-")]
     if files:
         window.open_file(files[0])

@@ -95,10 +95,16 @@ def hold_starts() -> None:
 
 def release_starts() -> None:
     """Start what :func:`hold_starts` held back, in order; later starts are immediate again."""
+    for start in stop_holding():
+        start()
+
+
+def stop_holding() -> list[Callable[[], None]]:
+    """Make later starts immediate again; returns the starts held back until now, for the caller to call when it
+    chooses (each starts one thread or process)."""
     global _held
     held, _held = _held or [], None
-    for start in held:
-        start()
+    return held
 
 
 def _start_or_hold(start: Callable[[], None]) -> None:
