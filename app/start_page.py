@@ -44,6 +44,9 @@ class StartPage(QWidget):
         self.open_template = QPushButton("Open")
         self.open_template.setObjectName("openTemplate")
         self.open_template.setDefault(True)
+        policy = self.open_template.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the list does not jump when the button appears
+        self.open_template.setSizePolicy(policy)
         self.open_template.setVisible(False)
         self.open_template.clicked.connect(lambda: self._on_template_activated(self.templates.currentItem()))
         template_buttons = QHBoxLayout()

@@ -22,6 +22,7 @@ LIGHT = {
     "border": "#555555", "selected": "#1f77b4", "error": "#d62728",
     "text": ("#111111", "#666666", "#333333", "#1f5f9f", "#555555"),
     "link": "#666666", "label": "#1f5f9f", "port": "#ffffff", "port_border": "#333333", "port_hover": "#ffd966",
+    "drop_target": "#e8790c",
     "icon": ICON_STROKE, "icon_fill": ICON_FILL,
 }
 DARK = {
@@ -29,6 +30,7 @@ DARK = {
     "border": "#8a9099", "selected": "#4aa3ff", "error": "#ff6b64",
     "text": ("#f0f2f5", "#aab0b8", "#cfd3d8", "#7cc0ff", "#aab0b8"),
     "link": "#9aa0a8", "label": "#7cc0ff", "port": "#2b2f36", "port_border": "#cfd3d8", "port_hover": "#b38f00",
+    "drop_target": "#ffa64d",
     "icon": "#d5dae0", "icon_fill": "#2b2f36",
 }
 WIDGETS_DARK = {  # the widgets' palette in dark mode, for styles and platforms that keep a light one

@@ -258,7 +258,7 @@ class LinkItem(QGraphicsPathItem):
 
     def _set_pen(self, selected: bool) -> None:
         if self.highlighted:
-            self.setPen(QPen(theme.colour("port_hover"), 5.0, Qt.SolidLine, Qt.RoundCap))
+            self.setPen(QPen(theme.colour("drop_target"), 5.0, Qt.SolidLine, Qt.RoundCap))
         elif selected:
             self.setPen(QPen(theme.colour("selected"), 2.6))
         else:

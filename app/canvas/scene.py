@@ -12,10 +12,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainterPathStroker, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
-from app.canvas.insertion import insertion_problem
+from app.canvas.insertion import insertion_problem, make_room
 from app.canvas.interactions import MoveTracker, NewLinkInteraction
 from app.canvas.items import HEIGHT, WIDTH, LayerItem, LinkItem, PortItem
-from app.undo_commands import AddLayerCommand, ConnectCommand, InsertOnLinkCommand
+from app.undo_commands import AddLayerCommand, ConnectCommand, InsertOnLinkCommand, MacroCommand, MoveLayersCommand
 from core import layout
 from core.errors import NeuroCanvasError
 from core.graph import Graph, Link
@@ -212,8 +212,9 @@ class CanvasScene(QGraphicsScene):
         self.select_layers([command.layer_id])
         return command.layer_id
 
-    def link_at(self, pos: QPointF, reach: float = 14.0) -> LinkItem | None:
-        """The link drawn within ``reach / 2`` of ``pos`` (its label counts too), topmost first."""
+    def link_at(self, pos: QPointF, reach: float = 16.0) -> LinkItem | None:
+        """The link drawn within ``reach / 2`` of ``pos`` (its label counts too), topmost first; ``reach`` is in
+        scene units (the view gives some screen pixels' worth at its zoom)."""
         stroker = QPainterPathStroker()
         stroker.setWidth(reach)
         area = QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach)
@@ -227,9 +228,9 @@ class CanvasScene(QGraphicsScene):
                 return item
         return None
 
-    def show_drop_target(self, pos: QPointF | None) -> None:
+    def show_drop_target(self, pos: QPointF | None, reach: float = 16.0) -> None:
         """Highlight the link a library drag is over (none for ``None``, or when the design is locked)."""
-        link = None if pos is None or self.locked else self.link_at(pos)
+        link = None if pos is None or self.locked else self.link_at(pos, reach)
         if link is self.drop_target:
             return
         if self.drop_target is not None:
@@ -238,11 +239,11 @@ class CanvasScene(QGraphicsScene):
         if link is not None:
             link.set_highlighted(True)
 
-    def drop_layer(self, type_name: str, pos: QPointF) -> str | None:
+    def drop_layer(self, type_name: str, pos: QPointF, reach: float = 16.0) -> str | None:
         """A drop from the library at ``pos``: onto a link, the new layer goes between its two ends when it can
         sit there; elsewhere, or when it cannot (the reason is emitted), it is added unlinked; returns its id."""
         self.show_drop_target(None)
-        item = self.link_at(pos)
+        item = self.link_at(pos, reach)
         if item is None or not self.editable():
             return self.add_layer(type_name, pos)
         link = item.link
@@ -253,10 +254,14 @@ class CanvasScene(QGraphicsScene):
             self.connection_refused.emit(f"{type_name} added unlinked: it cannot go between '{source}' and "
                                          f"'{target}': {problem}")
             return layer_id
-        command = InsertOnLinkCommand(self.graph, type_name, link, pos=(pos.x() - WIDTH / 2, pos.y() - HEIGHT / 2))
-        self.push(command)
-        self.select_layers([command.layer_id])
-        return command.layer_id
+        corner, moves = make_room(self.graph, link, (pos.x(), pos.y()), self.direction, (WIDTH, HEIGHT))
+        insert = InsertOnLinkCommand(self.graph, type_name, link, pos=corner)
+        if moves:  # one step: the insertion and the blocks after it moving on to make room
+            self.push(MacroCommand(insert.text(), [insert, MoveLayersCommand(self.graph, moves)]))
+        else:
+            self.push(insert)
+        self.select_layers([insert.layer_id])
+        return insert.layer_id
 
     def try_connect(self, source: str, target: str) -> bool:
         """Link two layers, or emit ``connection_refused`` with the graph's reason; returns whether linked."""

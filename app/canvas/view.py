@@ -13,6 +13,7 @@ from app import theme
 from app.mime import LAYER_MIME
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+DROP_REACH = 18  # screen pixels: a library drag this close to a link (across) is over it
 EMPTY_HINT = ("Drag layers here from the library on the left,\nthen link them port to port "
               "(or start from a template: File → New)")
 
@@ -157,7 +158,7 @@ class CanvasView(QGraphicsView):
 
     def dragMoveEvent(self, event: Any) -> None:
         if event.mimeData().hasFormat(LAYER_MIME):
-            self.scene().show_drop_target(self.mapToScene(event.position().toPoint()))
+            self.scene().show_drop_target(self.mapToScene(event.position().toPoint()), DROP_REACH / self.zoom)
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
@@ -171,6 +172,6 @@ class CanvasView(QGraphicsView):
             super().dropEvent(event)
             return
         type_name = bytes(event.mimeData().data(LAYER_MIME)).decode("utf-8")
-        self.scene().drop_layer(type_name, self.mapToScene(event.position().toPoint()))
+        self.scene().drop_layer(type_name, self.mapToScene(event.position().toPoint()), DROP_REACH / self.zoom)
         event.acceptProposedAction()
         self.setFocus()

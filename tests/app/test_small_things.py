@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -66,6 +66,20 @@ def test_a_drag_over_a_link_highlights_it(window):
     assert not link.highlighted and window.scene.drop_target is None
 
 
+def test_the_reach_of_a_drag_over_a_link_is_in_screen_pixels_whatever_the_zoom(window):
+    _, _, link = _linked_pair(window)
+    mime = _mime(window, "Dropout")
+    window.view.reset_zoom()
+    window.view.zoom_by(0.5)
+    window.view.centerOn(link._mid)
+    beside = window.view.mapToScene(window.view.mapFromScene(link._mid) + QPoint(0, 7))
+    _drag_over(window, mime, beside)  # 7 px off on screen is 14 units in the scene at 50 %
+    assert link.highlighted
+    _drag_over(window, mime, window.view.mapToScene(window.view.mapFromScene(link._mid) + QPoint(0, 30)))
+    assert not link.highlighted
+    QApplication.sendEvent(window.view.viewport(), QDragLeaveEvent())
+
+
 def test_a_layer_dropped_on_a_link_goes_between_its_ends_in_one_step(window):
     a, b, link = _linked_pair(window)
     graph, stack = window.document.graph, window.document.undo_stack
@@ -80,6 +94,30 @@ def test_a_layer_dropped_on_a_link_goes_between_its_ends_in_one_step(window):
     assert graph.layer_ids == [a, b] and {(l.source, l.target) for l in graph.links} == {(a, b)}
     stack.redo()
     assert {(l.source, l.target) for l in graph.links} == {(a, new), (new, b)}
+
+
+def test_an_insertion_makes_room_moving_the_blocks_after_it_in_the_same_step(window):
+    graph, stack = window.document.graph, window.document.undo_stack
+    a = _add(window, "InputLayer", {"shape": (4,)}, (0, 0))
+    b = _add(window, "Dense", {"units": 3}, (290, 0))
+    c = _add(window, "Dense", {"units": 2}, (580, 0))
+    side = _add(window, "Dense", {"units": 2}, (290, 300))  # fed by the source only: stays where it is
+    for source, target in ((a, b), (b, c), (a, side)):
+        stack.push(ConnectCommand(graph, source, target))
+    window.scene.refresh_status()
+    link = next(item for l, item in window.scene.links.items() if (l.source, l.target) == (a, b))
+    window.view.centerOn(link._mid)
+    steps = stack.count()
+    _drop(window, _mime(window, "Dropout"), link._mid + QPointF(0, 3))
+    new = next(i for i in graph.layer_ids if i not in (a, b, c, side))
+    positions = {i: tuple(graph.meta(i)["pos"]) for i in (new, b, c, side)}
+    assert positions == {new: (290.0, 0.0), b: (580.0, 0.0), c: (870.0, 0.0), side: (290.0, 300.0)}
+    assert stack.count() == steps + 1 and "Insert Dropout" in stack.text(stack.count() - 1)
+    stack.undo()
+    assert {i: tuple(graph.meta(i)["pos"]) for i in (b, c)} == {b: (290.0, 0.0), c: (580.0, 0.0)}
+    assert new not in graph and {(l.source, l.target) for l in graph.links} == {(a, b), (b, c), (a, side)}
+    stack.redo()
+    assert tuple(graph.meta(c)["pos"]) == (870.0, 0.0) and window.scene.items_by_id[c].pos().x() == 870.0
 
 
 @pytest.mark.parametrize("type_name, why", [("InputLayer", "takes no inputs"), ("Conv2D", "")])
