@@ -44,7 +44,10 @@ def open_file(window: DocumentWindow, path: str) -> bool:
     try:
         doc = Document.open(path, window)
     except (NeuroCanvasError, OSError, ValueError) as exc:
-        QMessageBox.warning(window, "Cannot open", str(exc))
+        QMessageBox.warning(window, "Cannot open", _short(str(exc)))
+        return False
+    except Exception as exc:  # noqa: BLE001  (a stranger's file: a clear refusal, never a traceback)
+        QMessageBox.warning(window, "Cannot open", _short(f"{path} cannot be opened ({type(exc).__name__}: {exc})"))
         return False
     window.set_document(doc)
     settings.add_recent_file(path)
@@ -120,9 +123,21 @@ def offer_recovery(window: DocumentWindow) -> bool:
         for path in files:
             document_mod.discard_recovery_file(path)
         return False
-    window.set_document(document_mod.recover(files[0], window))
+    try:
+        document = document_mod.recover(files[0], window)
+    except (NeuroCanvasError, OSError, ValueError, RecursionError) as exc:
+        QMessageBox.warning(window, "Cannot recover", _short(f"The unsaved work cannot be read back: {exc}"))
+        for path in files:
+            document_mod.discard_recovery_file(path)
+        return False
+    window.set_document(document)
     for path in files[1:]:
         document_mod.discard_recovery_file(path)
     window.show_canvas()
     window.view.fit()
     return True
+
+
+def _short(text: str, limit: int = 600) -> str:
+    """At most ``limit`` characters of a message (an error may quote a huge value from the file)."""
+    return text if len(text) <= limit else text[:limit] + "…"

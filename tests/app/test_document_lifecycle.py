@@ -181,3 +181,17 @@ def test_settings_from_a_strangers_file_are_checked_field_by_field(qtbot):
     assert form.apply({"data": {"file": "/no/such/file.csv"}})[0].startswith("its data file cannot be read")
     assert form.apply({"data": {"sample": "spirals", "params": {"n": 123, "turns": "x"}}, "epochs": 77}) == []
     assert form.sample_values()["n"] == 123 and form.epochs.value() == 77
+
+
+def test_opening_a_broken_design_shows_why_and_keeps_the_open_document(window, tmp_path, monkeypatch):
+    use_template(window, "xor")
+    before = len(window.document.graph)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(type(window), "maybe_save", lambda self: True)
+    for name, text in (("deep.ncd", "[" * 100_000), ("types.ncd", '{"format": "neurocanvas-design", '
+                                                                   '"layers": [{"id": 1}], "links": []}')):
+        (tmp_path / name).write_text(text)
+        assert not documents_io.open_file(window, str(tmp_path / name))
+    assert len(shown) == 2 and all(len(t) < 700 for t in shown)
+    assert len(window.document.graph) == before
