@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 QUIT_WAIT_S = 15.0  # longest that quitting waits for background work; a hung thread is then left behind
 _pending: dict["_Relay", threading.Thread] = {}
 _processes: set[QProcess] = set()
-_held: list[Callable[[], None]] | None = None  # the starts waiting for release_starts(), while held
+_held: list[Callable[[], None]] | None = None  # the starts held back (see hold_starts), while held
 
 
 class _Relay(QObject):
@@ -86,17 +86,11 @@ def run_in_subprocess(argv: Sequence[str], done: Callable[[str | None], None], c
 
 
 def hold_starts() -> None:
-    """Hold back the threads and processes started from now on until :func:`release_starts` (the application holds
+    """Hold back the threads and processes started from now on until :func:`stop_holding` (the application holds
     them while it builds and paints its first window; what is still held when it quits never starts)."""
     global _held
     if _held is None:
         _held = []
-
-
-def release_starts() -> None:
-    """Start what :func:`hold_starts` held back, in order; later starts are immediate again."""
-    for start in stop_holding():
-        start()
 
 
 def stop_holding() -> list[Callable[[], None]]:

@@ -132,3 +132,14 @@ def test_quitting_at_any_moment_of_start_up_prints_nothing_and_exits_cleanly(tmp
     done = run_application(tmp_path, QUIT_SCRIPT, repr(time.time()), str(delay))
     assert application_errors(done) == []
     assert done.returncode == 0
+
+
+def test_the_device_check_command_answers_what_the_backends_say(tmp_path):
+    from core.kernels import backends
+
+    env = dict(os.environ, HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "app.launcher", "--device-backends"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    device = {b.name: [b.available, b.reason] for b in backends() if not b.is_host and not b.oracle}
+    assert device and json.loads(done.stdout) == device
