@@ -71,13 +71,13 @@ def check_design(design: Any) -> None:
             if not isinstance(spec.get(key) or {}, dict):
                 raise ValueError(f"layer {k} of the design has a '{key}' that is not an object")
         pos = (spec.get("meta") or {}).get("pos")
-        if pos is not None and not (isinstance(pos, list) and len(pos) == 2
+        if pos is not None and not (isinstance(pos, (list, tuple)) and len(pos) == 2
                                     and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                             and abs(v) < 1e9 for v in pos)):
             raise ValueError(f"layer {k} of the design has a canvas position that is not two numbers")
         ids.add(spec["id"])
     for k, link in enumerate(links):
-        if not (isinstance(link, list) and len(link) == 3 and link[0] in ids and link[1] in ids
+        if not (isinstance(link, (list, tuple)) and len(link) == 3 and link[0] in ids and link[1] in ids
                 and isinstance(link[2], int) and not isinstance(link[2], bool) and 0 <= link[2] < 1024):
             raise ValueError(f"link {k} of the design is not [source id, target id, input slot] of its layers")
 
