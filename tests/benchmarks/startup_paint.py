@@ -9,8 +9,10 @@ Each run starts the application the way ``neurocanvas`` does, in a fresh interpr
 an event filter that notes the first paint of the main window's central widget (the moment after the event
 loop next turns, when the frame has been flushed to the screen), and a 10 ms timer on the GUI thread that
 notes the gaps between its ticks for the first ``--seconds`` seconds. The engine load is timed in its thread.
-``--cold`` points numba at an empty cache folder (``NUMBA_CACHE_DIR``); otherwise one folder is reused across
-runs, warmed by a first run that is not reported. Not a test: the figures depend on the machine.
+``--cold`` points numba at an empty cache folder (``NUMBA_CACHE_DIR``) for each run; otherwise one folder is reused,
+warmed first by a short training run (the start itself compiles no kernel) and by one start that is not reported.
+Each run is reported with the machine's load average: on a busy machine the figures say little.
+Not a test: the figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -97,8 +99,14 @@ for name in ("_load_kernels", "load_engine"):
     if hasattr(entry, name):
         setattr(entry, name, timed("engine", getattr(entry, name)))
 
-from app.launcher import main
-code = main([])
+import app.launcher as launcher
+if hasattr(launcher, "ask_device_backends"):  # the training form's device check, answered from another process
+    real_ask = launcher.ask_device_backends
+    def ask_device_backends(done):
+        marks["device_check_asked"] = now()
+        real_ask(timed("device_check_answer", done))
+    launcher.ask_device_backends = ask_device_backends
+code = launcher.main([])
 gaps = [(b - a, a) for a, b in zip(probe.ticks, probe.ticks[1:])]
 def largest(after, before=1e9):
     inside = [g for g in gaps if g[1] >= after and g[1] < before]
@@ -112,6 +120,21 @@ result = dict(marks, exit_code=code,
 print("STARTUP " + json.dumps(result), flush=True)
 sys.exit(code)
 """
+
+
+WARM_UP = """
+import os, sys, tempfile
+from core import Dense, Sequential, cli, save_model
+path = os.path.join(tempfile.mkdtemp(), "m.h5")
+save_model(Sequential([Dense(16, activation="relu", input_dim=4), Dense(3, activation="softmax")]), path)
+sys.exit(cli.main(["train", path, "--data", "iris", "--epochs", "1", "--quiet", "--out", path]))
+"""
+
+
+def warm_cache(cache: Path) -> None:
+    """Compile and cache the kernels one training run needs (the application's start compiles none itself)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    subprocess.run([sys.executable, "-c", WARM_UP], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
 
 
 def run_once(seconds: float, cache: Path, home: Path) -> dict:
@@ -149,12 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         if not args.cold:
+            warm_cache(WARM_CACHE)
             run_once(args.seconds, WARM_CACHE, Path(scratch) / "warm-up")
         for i in range(args.runs):
             cache = Path(scratch) / f"cache{i}" if args.cold else WARM_CACHE
             result = run_once(args.seconds, cache, Path(scratch) / f"home{i}")
             results.append(result)
-            print(summary(result), flush=True)
+            print(summary(result) + f" (load average {os.getloadavg()[0]:.1f})", flush=True)
             if args.json:
                 print(json.dumps(result))
     painted = [r.get("painted", float("nan")) for r in results]
