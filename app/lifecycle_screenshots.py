@@ -82,7 +82,8 @@ def _save(window, path: Path, size: QSize) -> Path:
     return path
 
 
-def _name(kind: str, size: QSize, scheme: str) -> str:
+def file_name(kind: str, size: QSize, scheme: str) -> str:
+    """``training_1366x768_dark.png`` and the like."""
     return f"{kind}_{size.width()}x{size.height()}_{scheme}.png"
 
 
@@ -108,7 +109,7 @@ def _design_on_spirals(app, window, epochs: int) -> None:
 def start(app, folder: Path, size: QSize, scheme: str) -> Path:
     window = _window(app, size, show_start=True)
     _settle(app)
-    path = _save(window, folder / _name("start", size, scheme), size)
+    path = _save(window, folder / file_name("start", size, scheme), size)
     _close(window)
     return path
 
@@ -123,7 +124,7 @@ def training(app, folder: Path, size: QSize, scheme: str) -> Path:
     panel.tabs.setCurrentWidget(panel.plots)
     _wait(app, lambda: panel.plots.current is not None and len(panel.plots.current.epoch_x) >= EPOCHS_SHOWN, 300)
     _settle(app, 0.5)
-    path = _save(window, folder / _name("training", size, scheme), size)
+    path = _save(window, folder / file_name("training", size, scheme), size)
     _close(window)
     return path
 
@@ -156,7 +157,7 @@ def reopened(app, folder: Path, size: QSize, scheme: str, model_path: Path) -> P
         raise RuntimeError(f"Continue is not lit on the reopened model: {panel.message.text()}")
     panel.tabs.setCurrentWidget(panel.boundary)
     _settle(app, 0.5)
-    path = _save(window, folder / _name("reopened", size, scheme), size)
+    path = _save(window, folder / file_name("reopened", size, scheme), size)
     _close(window)
     return path
 
