@@ -211,13 +211,17 @@ class TrainingPlots(QWidget):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
             self.plots[key] = plot
-        self.legend = self.plots["loss"].addLegend(offset=(-5, 5), labelTextSize="8pt")
+        # bottom left: a loss curve starts high and falls, so that corner stays clear, and the top is left to the
+        # best-epoch label
+        self.legend = self.plots["loss"].addLegend(offset=(5, -5), labelTextSize="8pt")
         self.plots["lr"].setLogMode(y=True)
         self.best_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(colours["line"], style=Qt.DotLine))
         self.best_label = pg.TextItem(color=colours["text"], anchor=(1, 1))
         for item in (self.best_line, self.best_label):
             item.setVisible(False)
             self.plots["loss"].addItem(item, ignoreBounds=True)
+        self._best_epoch: float | None = None
+        self.plots["loss"].getViewBox().sigRangeChanged.connect(self._place_best_label)
         self.runs_list = QListWidget()
         self.runs_list.setObjectName("runsList")
         self.runs_list.setMaximumWidth(230)
@@ -269,6 +273,7 @@ class TrainingPlots(QWidget):
         self.runs_list.addItem(item)
         self.best_line.setVisible(False)
         self.best_label.setVisible(False)
+        self._best_epoch = None
         return run
 
     def show_history(self, history, name: str, metric_title: str = "Accuracy") -> Run:
@@ -298,6 +303,7 @@ class TrainingPlots(QWidget):
         self.legend.clear()
         self.best_line.setVisible(False)
         self.best_label.setVisible(False)
+        self._best_epoch = None
         self.dirty = False
 
     def add(self, record: BatchEnd | EpochEnd) -> None:
@@ -318,10 +324,20 @@ class TrainingPlots(QWidget):
             self.best_line.setPos(best[0])
             text = f"best validation loss: epoch {best[0]}"
             self.best_label.setText(text + (f"\noverfitting after epoch {over}" if over else ""))
-            self.best_label.setAnchor((1, 1) if best[0] > 0.5 * max(run.epoch_x[-1], 1) else (0, 1))
-            self.best_label.setPos(best[0], best[1])
+            self._best_epoch = best[0]
+            self._place_best_label()
             self.best_line.setVisible(True)
             self.best_label.setVisible(True)
+
+    def _place_best_label(self, *_args) -> None:
+        """The label hangs from the top of the loss plot beside the best epoch's line, on the side with more room,
+        where it covers no curve (the losses are low by the time validation is best)."""
+        if self._best_epoch is None:
+            return
+        (left, right), (_bottom, top) = self.plots["loss"].getViewBox().viewRange()
+        on_right_half = self._best_epoch > left + 0.5 * (right - left)
+        self.best_label.setAnchor((1, 0) if on_right_half else (0, 0))
+        self.best_label.setPos(self._best_epoch, top)
 
     def _on_run_toggled(self, item: QListWidgetItem) -> None:
         row = self.runs_list.row(item)
