@@ -12,6 +12,7 @@ types in one call), which would freeze the window from any thread of its own pro
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``neurocanvas`` command with ``argv`` (default: the process's arguments); returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args == [DEVICE_BACKENDS]:
+        if hasattr(os, "nice"):
+            os.nice(10)  # background work: on a busy machine the application's GUI thread goes first
         print(json.dumps(device_backend_states()))
         return 0
     if not opens_application(args):
