@@ -5,18 +5,21 @@ Files are written in the legacy Keras style that Keras 2, Keras 3 and Netron all
 ``core.io.keras_model``), with ``training_config`` and ``optimizer_weights`` as Keras writes them, plus one group of
 our own, ``/neurocanvas``, that Keras ignores: format and app versions, canvas positions, the full training
 history, the optimiser with its schedule and exact state, the fitted preprocessing and a dataset reference.
-Saving is atomic (a temporary file beside the target, flushed, synced, then renamed over it).
+Saving is atomic (``core.io.h5_save``: built in memory, written to a temporary file beside the target, synced,
+then renamed over it); a file with NaN or infinite weights is not written, as it would not read back. Each weight
+array's checksum is kept in our group, so that a flipped bit is noticed when the file is read.
 
 Reading accepts files written by Keras 2 and Keras 3 as well as ours. Nothing in a file is executed or
 unpickled: JSON is parsed, arrays are read as numbers and checked against the shapes the layers expect. Every
-failure is a :class:`~core.errors.ModelFileError` naming the file and the problem.
+failure is a :class:`~core.errors.ModelFileError` naming the file and the problem. libhdf5 itself is guarded
+(``core.io.h5_safe``): a damaged or hostile file is refused before it can crash, hang, read outside the file or
+make us allocate without bound.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Callable
 
 import numpy as np
@@ -24,8 +27,9 @@ import numpy as np
 from core import losses, optimizers
 from core.errors import ModelFileError, NeuroCanvasError
 from core.graph import Graph
-from core.io import h5_state
-from core.io.h5_fields import read_array, read_string_list, read_text, write_string_list
+from core.io import h5_safe, h5_state
+from core.io.h5_save import write_atomically
+from core.io.h5_fields import clip, read_array, read_attr, read_string_list, read_text, short, write_string_list
 from core.io.state import ModelState
 from core.io.keras_model import (Unsupported, UnsupportedModel, compile_from_training_config,
                                  graph_from_model_config, model_config_from_graph, training_config_to_keras)
@@ -49,7 +53,22 @@ def write_model(state: ModelState, path: str | os.PathLike) -> None:
         ours = h5_state.collect(state)
     except NeuroCanvasError as exc:
         raise ModelFileError(f"cannot save {path}: {exc}") from None
-    _write_atomically(path, lambda f: _write_model_file(f, state, specs, model_config, keras_ids, ours))
+    _refuse_non_finite(path, state.graph, state.weights, h5_state.non_finite(ours))
+    write_atomically(path, lambda f: _write_model_file(f, state, specs, model_config, keras_ids, ours))
+
+
+def _refuse_non_finite(path: str, graph: Graph, weights: dict[str, list], elsewhere: str | None = None) -> None:
+    """A file holding NaN or infinite weights would be refused when read back, so it is not written."""
+    for layer_id, values in weights.items():
+        for k, value in enumerate(values):
+            if not np.all(np.isfinite(np.asarray(value, dtype=np.float32))):
+                layer = graph.layer(layer_id)
+                raise ModelFileError(f"cannot save {path}: weight {k} of layer '{layer.name}' holds NaN or infinite "
+                                     "values (training diverged): lower the learning rate and train again, or save "
+                                     "the last weights that were finite")
+    if elsewhere is not None:
+        raise ModelFileError(f"cannot save {path}: {elsewhere} holds NaN or infinite values (training diverged): "
+                             "reset the optimiser or train again")
 
 
 def write_weights(graph: Graph, weights: dict[str, list[np.ndarray]], path: str | os.PathLike) -> None:
@@ -61,51 +80,17 @@ def write_weights(graph: Graph, weights: dict[str, list[np.ndarray]], path: str 
     except NeuroCanvasError as exc:
         raise ModelFileError(f"cannot save {path}: {exc}") from None
 
+    _refuse_non_finite(path, graph, weights)
+
     def write(f: Any) -> None:
-        _write_weights(f, graph, specs, weights, keras_ids)
-    _write_atomically(path, write)
+        _write_weights(f, graph, specs, weights, keras_ids, {})
+    write_atomically(path, write)
 
 
 def weight_specs(graph: Graph) -> dict[str, list[WeightSpec]]:
     """Every layer's weight specs (names, shapes), by layer id; the graph must be buildable."""
     status = check_buildable(graph)
     return {i: graph.layer(i).weight_specs(status[i].input_shapes) for i in graph.layer_ids}
-
-
-def _permissions_for(path: str) -> int:
-    """The mode a file saved over ``path`` gets: the existing file's, else what a new file gets under the umask
-    (the temporary file is created private, 0600)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _write_atomically(path: str, write: Callable[[Any], None]) -> None:
-    """Run ``write(h5py_file)`` on a temporary file beside ``path``, sync it, and rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
-    try:
-        import h5py
-        with h5py.File(tmp, "w") as f:
-            write(f)
-            f.flush()
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _permissions_for(path))
-        os.replace(tmp, path)
-    except BaseException as exc:
-        _remove_quietly(tmp)
-        if isinstance(exc, ModelFileError) or not isinstance(exc, Exception):
-            raise
-        raise ModelFileError(f"cannot save {path}: {exc}") from exc
-    _sync_folder(folder)
 
 
 def _write_model_file(f: Any, state: ModelState, specs: dict, model_config: dict, keras_ids: list[str],
@@ -118,10 +103,11 @@ def _write_model_file(f: Any, state: ModelState, specs: dict, model_config: dict
         training = training_config_to_keras(compiled.loss, compiled.optimizer, compiled.metrics)
         if training is not None:
             f.attrs["training_config"] = json.dumps(training).encode("utf-8")
-    _write_weights(f.create_group("model_weights"), state.graph, specs, state.weights, keras_ids)
+    sums: dict[str, int] = {}
+    _write_weights(f.create_group("model_weights"), state.graph, specs, state.weights, keras_ids, sums)
     if compiled:
         _write_optimizer_weights(f, compiled.optimizer, state.graph, specs)
-    h5_state.write(f.create_group(OURS), ours, FORMAT_VERSION, write_dataset)
+    h5_state.write(f.create_group(OURS), {**ours, "checksums": sums}, FORMAT_VERSION, write_dataset)
 
 
 def write_dataset(group: Any, name: str, value: Any) -> None:
@@ -130,7 +116,8 @@ def write_dataset(group: Any, name: str, value: Any) -> None:
 
 
 def _write_weights(group: Any, graph: Graph, specs: dict[str, list[WeightSpec]], weights: dict[str, list],
-                   keras_ids: list[str]) -> None:
+                   keras_ids: list[str], sums: dict[str, int]) -> None:
+    """Each layer's group with its ``weight_names`` and arrays; ``sums`` gets each array's checksum by path."""
     names = []
     for layer_id in keras_ids:
         layer = graph.layer(layer_id)
@@ -141,7 +128,9 @@ def _write_weights(group: Any, graph: Graph, specs: dict[str, list[WeightSpec]],
         weight_names = [f"{layer.name}/{spec.name}" for spec in specs[layer_id]]
         write_string_list(sub, "weight_names", weight_names)
         for weight_name, value in zip(weight_names, weights[layer_id]):
-            write_dataset(sub, weight_name, np.asarray(value, dtype=np.float32))
+            value = np.asarray(value, dtype=np.float32)
+            write_dataset(sub, weight_name, value)
+            sums[f"{group.name.rstrip('/')}/{layer.name}/{weight_name}"] = h5_state.checksum(value)
     write_string_list(group, "layer_names", names)
     group.attrs["backend"] = BACKEND
     group.attrs["keras_version"] = KERAS_VERSION
@@ -164,28 +153,10 @@ def _write_optimizer_weights(f: Any, optimizer: Any, graph: Graph, specs: dict[s
     write_string_list(group, "weight_names", names)
 
 
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
-def _sync_folder(folder: str) -> None:
-    """Make the rename durable where the platform allows it (POSIX); harmless elsewhere."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # -- loading ---------------------------------------------------------------------------------------------------
+MESSAGE_LIMIT = 4000  # characters of a refusal; a file's values are quoted short, this bounds the rest
+
+
 def read_model(path: str | os.PathLike, compile: bool = True) -> ModelState:
     """The model state stored in a ``.h5`` file written here, by Keras 2 or by Keras 3.
 
@@ -200,69 +171,79 @@ def read_model(path: str | os.PathLike, compile: bool = True) -> ModelState:
         raise ModelFileError(f"{path}: no such file")
     try:
         return _read(path, compile)
-    except ModelFileError:
-        raise
+    except ModelFileError as exc:
+        raise _clipped(str(exc)) from None
     except UnsupportedModel as exc:
         lines = "\n".join(f"- {p}" for p in exc.problems)
-        raise ModelFileError(f"{path}: this model uses things NeuroCanvas cannot run:\n{lines}") from None
+        raise _clipped(f"{path}: this model uses things NeuroCanvas cannot run:\n{lines}") from None
     except NeuroCanvasError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
+        raise _clipped(f"{path}: {exc}") from None
     except Exception as exc:  # h5py, JSON and NumPy errors from a damaged file: report, never crash
-        raise ModelFileError(f"{path}: the file is damaged or is not a Keras model file "
-                             f"({type(exc).__name__}: {exc})") from None
+        raise _clipped(f"{path}: the file is damaged or is not a Keras model file "
+                       f"({type(exc).__name__}: {exc})") from None
+
+
+def _clipped(message: str) -> ModelFileError:
+    if len(message) > MESSAGE_LIMIT:
+        message = f"{message[:MESSAGE_LIMIT]}... (and {len(message) - MESSAGE_LIMIT} more characters)"
+    return ModelFileError(message)
 
 
 def _read(path: str, compile: bool) -> ModelState:
-    import h5py
-    try:
-        f = h5py.File(path, "r")
-    except OSError:
-        with open(path, "rb") as handle:
-            zipped = handle.read(4) == b"PK\x03\x04"
-        hint = (" This is a Keras 3 .keras archive: save the model from Keras with model.save('model.h5') to open "
-                "it here." if zipped else "")
-        raise ModelFileError(f"{path}: not an HDF5 file (or a damaged one): a Keras model file (.h5) is "
-                             f"needed.{hint}") from None
+    f, budget = h5_safe.open_file(path)
     with f:
-        if "model_config" not in f.attrs:
+        if read_attr(f, "model_config", budget) is None:
             raise ModelFileError(f"{path}: no model_config: this HDF5 file holds no Keras model (a weights-only "
                                  "file cannot be opened as a model)")
-        keras_version = read_text(f.attrs.get("keras_version")) if "keras_version" in f.attrs else None
-        model_config = json.loads(read_text(f.attrs["model_config"]))
+        version = read_attr(f, "keras_version", budget)
+        keras_version = read_text(version) if version is not None else None
+        model_config = json.loads(read_text(read_attr(f, "model_config", budget)))
         graph, keras_ids, name = graph_from_model_config(model_config, keras_version)
-        ours = _our_group(f, path)
-        document = h5_state.read_state(ours) if ours is not None else None
+        ours = _our_group(f, budget)
+        document = h5_state.read_state(ours, budget) if ours is not None else None
         if document is not None:
             h5_state.apply_exact(graph, document)
         specs = weight_specs(graph)
+        checksums = h5_state.checksums(document)
         state = ModelState(graph=graph, name=name, sequential=model_config.get("class_name") == "Sequential",
-                           weights=_read_weights(f, path, graph, keras_ids, specs))
+                           weights=_read_weights(f, budget, graph, keras_ids, specs, checksums))
         if document is not None:
             h5_state.restore(state, document, compile)
-        elif compile and "training_config" in f.attrs:
-            state.compiled = _compile_from_keras(path, read_text(f.attrs["training_config"]))
-            h5_state.restore_keras_optimizer(f, state.compiled.optimizer, graph, specs, keras_ids)
+        elif compile:
+            text = read_attr(f, "training_config", budget)
+            if text is not None:
+                state.compiled = _compile_from_keras(path, read_text(text))
+                h5_state.restore_keras_optimizer(f, budget, state.compiled.optimizer, graph, specs, keras_ids)
     return state
 
 
-def _our_group(f: Any, path: str) -> Any:
+def _our_group(f: Any, budget: h5_safe.Budget) -> Any:
     import h5py
-    group = f.get(OURS)
-    if not isinstance(group, h5py.Group):
+    path = budget.path
+    group = h5_safe.member(f, OURS, path)
+    if group is None:
         return None
-    version = group.attrs.get("format_version")
+    if not isinstance(group, h5py.Group):
+        raise ModelFileError(f"{path}: the NeuroCanvas data in the file is damaged (/{OURS} is not a group)")
+    version = read_attr(group, "format_version", budget)
+    if isinstance(version, np.ndarray) and version.shape == ():
+        version = version[()]
     if not isinstance(version, (int, np.integer)) or version < 1:
-        raise ModelFileError(f"{path}: the NeuroCanvas data in the file is damaged (format version {version!r})")
+        raise ModelFileError(f"{path}: the NeuroCanvas data in the file is damaged (format version "
+                             f"{short(version)})")
     if version > FORMAT_VERSION:
         raise ModelFileError(f"{path}: written by a newer NeuroCanvas (file format {version}, this version reads "
                              f"up to {FORMAT_VERSION}): update NeuroCanvas to open it")
     return group
 
 
-def _read_weights(f: Any, path: str, graph: Graph, keras_ids: list[str], specs: dict) -> dict[str, list]:
-    """Weights by layer id, matched as Keras does: by order, over the layers that have weights."""
+def _read_weights(f: Any, budget: h5_safe.Budget, graph: Graph, keras_ids: list[str], specs: dict,
+                  checksums: dict[str, int]) -> dict[str, list]:
+    """Weights by layer id, matched as Keras does: by order, over the layers that have weights; each array's shape
+    is checked before it is read, and its checksum (in files of ours) after."""
     import h5py
-    stored = _stored_layers(f, path)
+    path = budget.path
+    stored = _stored_layers(f, budget)
     targets = [(i, specs[i]) for i in keras_ids if specs[i]]
     if len(stored) != len(targets):
         raise ModelFileError(f"{path}: the file holds weights for {len(stored)} layer(s) but the model has "
@@ -273,35 +254,39 @@ def _read_weights(f: Any, path: str, graph: Graph, keras_ids: list[str], specs: 
         if len(weight_names) != len(specs):
             raise ModelFileError(f"{path}: layer '{layer.name}' ({layer.type_name}) needs {len(specs)} weight "
                                  f"arrays ({', '.join(s.name for s in specs)}) but the file has "
-                                 f"{len(weight_names)} (group '{name}')")
+                                 f"{len(weight_names)} (group '{clip(name)}')")
         arrays = []
         for weight_name, spec in zip(weight_names, specs):
-            ds = sub.get(weight_name)
+            ds = h5_safe.member(sub, weight_name, path)
             where = f"model_weights/{name}/{weight_name}"
             if not isinstance(ds, h5py.Dataset) or tuple(ds.shape) != tuple(spec.shape):
                 got = "missing" if not isinstance(ds, h5py.Dataset) else f"shape {tuple(ds.shape)}"
                 raise ModelFileError(f"{path}: weight '{spec.name}' of layer '{layer.name}' ({layer.type_name}) "
-                                     f"must have shape {tuple(spec.shape)}, {where} is {got}")
-            arrays.append(read_array(ds, path, where, kinds="f"))
+                                     f"must have shape {tuple(spec.shape)}, {clip(where)} is {got}")
+            value = read_array(ds, path, clip(where), kinds="f", budget=budget)
+            h5_state.verify(value, ds.name, checksums, path)
+            arrays.append(value)
         out[layer_id] = arrays
     return out
 
 
-def _stored_layers(f: Any, path: str) -> list[tuple[str, Any, list[str]]]:
+def _stored_layers(f: Any, budget: h5_safe.Budget) -> list[tuple[str, Any, list[str]]]:
     """``(group name, group, weight names)`` of every listed layer group that holds weights, in order."""
     import h5py
-    group = f.get("model_weights")
+    path = budget.path
+    group = h5_safe.member(f, "model_weights", path)
     if not isinstance(group, h5py.Group):
         group = f  # Keras 1 kept the layer groups at the root
-    names = read_string_list(group, "layer_names")
+    names = read_string_list(group, "layer_names", budget)
     if names is None:
         raise ModelFileError(f"{path}: model_weights has no layer_names: the weights cannot be matched to layers")
     stored = []
     for name in names:
-        sub = group.get(name)
+        sub = h5_safe.member(group, name, path)
         if not isinstance(sub, h5py.Group):
-            raise ModelFileError(f"{path}: the weights of layer '{name}' are missing (model_weights/{name})")
-        weight_names = read_string_list(sub, "weight_names") or []
+            raise ModelFileError(f"{path}: the weights of layer '{clip(name)}' are missing "
+                                 f"(model_weights/{clip(name)})")
+        weight_names = read_string_list(sub, "weight_names", budget) or []
         if weight_names:
             stored.append((name, sub, weight_names))
     return stored

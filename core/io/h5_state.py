@@ -12,13 +12,16 @@ stored, so reading it runs nothing from the file.
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any, Callable
 
 import numpy as np
 
 from core import losses, optimizers
 from core.data.preprocessing import Preprocessing
-from core.io.h5_fields import read_array, read_string_list
+from core.errors import ModelFileError
+from core.io.h5_fields import clip, read_array, read_attr, read_string_list
+from core.io.h5_safe import member
 from core.io.state import ModelState
 from core.training import BatchEnd, CompileSpec, History, RunRecord
 from core.version import __version__
@@ -97,15 +100,30 @@ def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def write(group: Any, state: dict[str, Any], version: int, write_dataset: Callable) -> None:
-    """Store ``state`` in ``group``: the JSON document and its arrays."""
+    """Store ``state`` in ``group``: the JSON document (with its CRC-32 and its arrays' checksums) and its
+    arrays."""
     arrays: list[np.ndarray] = []
-    text = json.dumps(_plain(state, arrays)).encode("utf-8")
+    document = _plain(state, arrays)
+    document["array_checksums"] = [checksum(a) for a in arrays]
+    text = json.dumps(document).encode("utf-8")
     group.attrs["format_version"] = np.int64(version)
     group.attrs["app_version"] = state["app_version"]
     write_dataset(group, "state.json", np.frombuffer(text, dtype=np.uint8))
+    group["state.json"].attrs["crc32"] = np.int64(zlib.crc32(text))  # a document replaced on purpose drops it
     sub = group.create_group("arrays")
     for k, value in enumerate(arrays):
         write_dataset(sub, str(k), value)
+
+
+def non_finite(state: dict[str, Any]) -> str | None:
+    """Where the first float array of ``state`` holding NaN or an infinity is (a file with one would not read
+    back), or None."""
+    arrays: list[np.ndarray] = []
+    _plain(state, arrays)
+    for k, value in enumerate(arrays):
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            return f"array {k} of the training state"
+    return None
 
 
 def _plain(value: Any, arrays: list[np.ndarray]) -> Any:
@@ -125,32 +143,69 @@ def _plain(value: Any, arrays: list[np.ndarray]) -> Any:
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
-def read_state(group: Any) -> dict[str, Any]:
-    """The JSON document with its arrays put back."""
+def read_state(group: Any, budget: Any) -> dict[str, Any]:
+    """The JSON document with its arrays put back, each array read once (a document that refers to one array
+    twice is refused: a file made to multiply what it makes us allocate) and checked against its checksum."""
     import h5py
 
-    path = group.file.filename
-    ds = group.get("state.json")
+    path = budget.path
+    ds = member(group, "state.json", path)
     if not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
         raise ValueError("the NeuroCanvas data (state.json) is missing")
-    state = json.loads(read_array(ds, path, "neurocanvas/state.json", kinds="u").astype(np.uint8).tobytes())
+    raw = read_array(ds, path, "neurocanvas/state.json", kinds="u", budget=budget).astype(np.uint8).tobytes()
+    expected = read_attr(ds, "crc32", budget)
+    if expected is not None and int(np.asarray(expected).reshape(-1)[0]) != zlib.crc32(raw):
+        raise ModelFileError(f"{path}: the NeuroCanvas data (state.json) is damaged: its checksum does not match")
+    state = json.loads(raw)
     if not isinstance(state, dict):
         raise ValueError("the NeuroCanvas data is not an object")
-    arrays = group.get("arrays")
+    arrays = member(group, "arrays", path)
+    sums = state.pop("array_checksums", None)
+    sums = sums if isinstance(sums, list) else []
+    seen: set[str] = set()
 
     def restore(value: Any) -> Any:
         if isinstance(value, dict):
             if set(value) == {"__array__"}:
-                ds = arrays.get(str(value["__array__"])) if isinstance(arrays, h5py.Group) else None
+                key = str(value["__array__"])
+                if key in seen:
+                    raise ValueError(f"array {clip(key)} of the NeuroCanvas data is used twice")
+                seen.add(key)
+                ds = member(arrays, key, path) if isinstance(arrays, h5py.Group) else None
                 if not isinstance(ds, h5py.Dataset):
-                    raise ValueError(f"array {value['__array__']!r} of the NeuroCanvas data is missing")
-                return read_array(ds, path, f"neurocanvas/arrays/{value['__array__']}")
+                    raise ValueError(f"array {clip(key)} of the NeuroCanvas data is missing")
+                out = read_array(ds, path, f"neurocanvas/arrays/{clip(key)}", budget=budget)
+                index = value["__array__"]
+                if isinstance(index, int) and 0 <= index < len(sums) and sums[index] != checksum(out):
+                    raise ModelFileError(f"{path}: neurocanvas/arrays/{index} is damaged: its checksum does not "
+                                         "match")
+                return out
             return {k: restore(v) for k, v in value.items()}
         if isinstance(value, list):
             return [restore(v) for v in value]
         return value
 
     return restore(state)
+
+
+def checksum(value: np.ndarray) -> int:
+    """CRC-32 of an array's values as stored (little-endian, C order): a flipped bit in a file is noticed."""
+    value = np.asarray(value)
+    return zlib.crc32(np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).tobytes())
+
+
+def checksums(document: dict[str, Any] | None) -> dict[str, int]:
+    """The weights' checksums, by dataset path, that a file of ours keeps; {} for others."""
+    sums = (document or {}).get("checksums")
+    return {str(k): v for k, v in sums.items() if isinstance(v, int)} if isinstance(sums, dict) else {}
+
+
+def verify(value: np.ndarray, name: str, sums: dict[str, int], path: str) -> None:
+    """Refuse an array whose checksum the file records and does not match."""
+    expected = sums.get(name)
+    if expected is not None and checksum(value) != expected:
+        raise ModelFileError(f"{path}: {clip(name.lstrip('/'))} is damaged: its values do not match the "
+                             "checksum saved with them (the file was changed or corrupted after saving)")
 
 
 def apply_exact(graph: Any, state: dict[str, Any]) -> None:
@@ -215,16 +270,17 @@ def _history(data: dict[str, Any]) -> History:
     return history
 
 
-def restore_keras_optimizer(f: Any, optimizer: Any, graph: Any, specs: dict[str, list], keras_ids: list[str]) -> bool:
+def restore_keras_optimizer(f: Any, budget: Any, optimizer: Any, graph: Any, specs: dict[str, list],
+                            keras_ids: list[str]) -> bool:
     """The optimiser state of a file written by Keras 3 (``<opt>/iteration`` and one ``<opt>/<var>_<slot>``
     per trainable weight and slot), all or nothing: True when restored, False when it does not match (the
     optimiser then starts fresh, which is what Keras itself does with a state it cannot load)."""
     import h5py
 
-    group = f.get("optimizer_weights")
+    group = member(f, "optimizer_weights", budget.path)
     if not isinstance(group, h5py.Group) or optimizer is None:
         return False
-    names = read_string_list(group, "weight_names") or []
+    names = read_string_list(group, "weight_names", budget) or []
     ours = [(i, k) for i in graph.topological_order() for k, s in enumerate(specs[i]) if s.trainable]
     theirs = [(i, k) for i in keras_ids for k, s in enumerate(specs[i]) if s.trainable]
     iteration = [n for n in names if n.rsplit("/", 1)[-1] in ("iteration", "iterations")]
@@ -234,15 +290,16 @@ def restore_keras_optimizer(f: Any, optimizer: Any, graph: Any, specs: dict[str,
     values: dict[tuple[str, int], list[np.ndarray]] = {key: [] for key in theirs}
     for slot in optimizer.slot_names:
         for key, name in zip(theirs, per_slot[slot]):
-            ds = group.get(name)
+            ds = member(group, name, budget.path)
             shape = tuple(specs[key[0]][key[1]].shape)
             if not isinstance(ds, h5py.Dataset) or tuple(ds.shape) != shape:
                 return False
-            values[key].append(read_array(ds, f.filename, f"optimizer_weights/{name}", kinds="f"))
-    ds = group.get(iteration[0])
+            values[key].append(read_array(ds, budget.path, f"optimizer_weights/{clip(name)}", kinds="f",
+                                          budget=budget))
+    ds = member(group, iteration[0], budget.path)
     if not isinstance(ds, h5py.Dataset) or ds.shape != ():
         return False
-    steps = int(read_array(ds, f.filename, f"optimizer_weights/{iteration[0]}"))
+    steps = int(read_array(ds, budget.path, f"optimizer_weights/{clip(iteration[0])}", budget=budget))
     if steps < 0:
         return False
     optimizer.set_state({"iterations": steps, "slots": [values[key] for key in ours]})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.io.h5_fields import clip, short
 from core.layers import registry
 from core.layers.base import INITIALIZERS, Layer, snake_case
 
@@ -65,9 +66,9 @@ def layer_from_keras(entry: Any, keras_version: str | None) -> Layer:
     if "." not in class_name and ">" not in class_name and (registered in (None, class_name)):
         type_name = class_name
     else:
-        raise Unsupported(f"custom layer class {registered or class_name!r} is not available here")
+        raise Unsupported(f"custom layer class {short(registered or class_name)} is not available here")
     if type_name not in registry.all_types():
-        raise Unsupported(f"layer type {type_name!r} is not available here; available: "
+        raise Unsupported(f"layer type {short(type_name)} is not available here; available: "
                           f"{', '.join(registry.all_types())}")
     cls = registry.get(type_name)
     config = dict(entry["config"])
@@ -134,23 +135,23 @@ def _check_generic(key: str, value: Any) -> None:
             inner = value.get("config")
             name = inner.get("name") if isinstance(inner, dict) else None
         if name not in ("float32", None):
-            raise Unsupported(f"dtype {name!r} is not supported (float32 only)")
+            raise Unsupported(f"dtype {short(name)} is not supported (float32 only)")
 
 
 def _check_option(key: str, value: Any) -> None:
     if key.endswith(CONSTRAINT_SUFFIXES):
         if value is not None:
-            raise Unsupported(f"{key} {_class_of(value)} is not supported (weight constraints)")
+            raise Unsupported(f"{key} {clip(_class_of(value))} is not supported (weight constraints)")
         return
     if key.endswith(REGULARIZER_SUFFIX):
         if value is not None:
-            raise Unsupported(f"{key} {_class_of(value)} is not supported for this layer")
+            raise Unsupported(f"{key} {clip(_class_of(value))} is not supported for this layer")
         return
     if key.endswith("_initializer") and key not in DEFAULT_OPTIONS:
         return  # an initialiser we do not model only affects fresh weights; the file's weights replace them
     allowed = DEFAULT_OPTIONS.get(key)
     if allowed is None:
-        raise Unsupported(f"option {key}={value!r} is not supported")
+        raise Unsupported(f"option {clip(key)}={short(value)} is not supported")
     if allowed is _ANY:
         return
     if allowed == "ones":
@@ -159,7 +160,7 @@ def _check_option(key: str, value: Any) -> None:
             return
     elif any(value == a and type(value) is not bool or value is a for a in allowed):
         return
-    raise Unsupported(f"option {key}={value!r} is not supported (only {allowed!r})")
+    raise Unsupported(f"option {clip(key)}={short(value)} is not supported (only {short(allowed)})")
 
 
 def _class_of(value: Any) -> str:
@@ -172,7 +173,7 @@ def _shape_hint(config: dict[str, Any]) -> tuple | None:
         if config.get(key) is not None:
             full = config[key]
             if not isinstance(full, list) or len(full) < 2:
-                raise Unsupported(f"{key} must be a list [null, ...], got {full!r}")
+                raise Unsupported(f"{key} must be a list [null, ...], got {short(full)}")
             shape = full[1:]
     if shape is None and config.get("input_shape") is not None:
         shape = config["input_shape"]
@@ -182,7 +183,7 @@ def _shape_hint(config: dict[str, Any]) -> tuple | None:
         return None
     if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
                                               for d in shape):
-        raise Unsupported(f"the input shape {shape!r} must be fixed positive sizes (no None besides the batch)")
+        raise Unsupported(f"the input shape {short(shape)} must be fixed positive sizes (no None besides the batch)")
     return tuple(shape)
 
 
@@ -193,15 +194,16 @@ def initializer_name(key: str, value: Any) -> str:
     elif isinstance(value, dict) and isinstance(value.get("class_name"), str):
         name, config = snake_case(value["class_name"]), value.get("config") or {}
     else:
-        raise Unsupported(f"{key} {value!r} is not an initializer")
+        raise Unsupported(f"{key} {short(value)} is not an initializer")
     if name not in INITIALIZERS:
-        raise Unsupported(f"{key} {_class_of(value)} is not available; available: {', '.join(INITIALIZERS)}")
+        raise Unsupported(f"{key} {clip(_class_of(value))} is not available; available: {', '.join(INITIALIZERS)}")
     if not isinstance(config, dict):
         raise Unsupported(f"{key} has a malformed config")
     for k, v in config.items():
         allowed = _RANDOM_INIT_DEFAULTS.get(k)
         if allowed is None or (allowed is not _ANY and v not in allowed):
-            raise Unsupported(f"{key} {_class_of(value)} with {k}={v!r} is not supported (only Keras's defaults)")
+            raise Unsupported(f"{key} {clip(_class_of(value))} with {clip(k)}={short(v)} is not supported (only "
+                              "Keras's defaults)")
     return name
 
 
@@ -210,7 +212,7 @@ def regularizer_value(key: str, value: Any) -> dict[str, float] | None:
     if value is None or isinstance(value, str):
         return value
     if not isinstance(value, dict) or value.get("class_name") not in ("L1", "L2", "L1L2", "l1", "l2", "l1_l2"):
-        raise Unsupported(f"{key} {_class_of(value)} is not supported (L1, L2 and L1L2 are)")
+        raise Unsupported(f"{key} {clip(_class_of(value))} is not supported (L1, L2 and L1L2 are)")
     config = value.get("config") or {}
     if not isinstance(config, dict) or not set(config) <= {"l1", "l2"}:
         raise Unsupported(f"{key} has a malformed config")

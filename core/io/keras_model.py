@@ -11,6 +11,7 @@ from typing import Any
 
 from core.graph import Graph
 from core.io.keras_config import Unsupported, _shape_hint, layer_from_keras, layer_to_keras
+from core.io.h5_fields import clip, short
 from core.layers import registry
 from core.layers.base import Layer
 
@@ -106,7 +107,7 @@ def graph_from_model_config(model_config: Any, keras_version: str | None) -> tup
     elif kind in ("Functional", "Model"):
         graph, order = _functional_graph(layers, entries, config)
     else:
-        raise UnsupportedModel([f"model class {kind!r} is not supported (Sequential and Functional are)"])
+        raise UnsupportedModel([f"model class {short(kind)} is not supported (Sequential and Functional are)"])
     return graph, order, name
 
 
@@ -114,7 +115,8 @@ def _entry_label(entry: Any, k: int) -> str:
     if not isinstance(entry, dict):
         return f"layer #{k + 1}"
     cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-    return f"layer '{cfg.get('name', entry.get('name', '#' + str(k + 1)))}' ({entry.get('class_name', '?')})"
+    return (f"layer '{clip(cfg.get('name', entry.get('name', '#' + str(k + 1))))}' "
+            f"({clip(entry.get('class_name', '?'))})")
 
 
 def _sequential_graph(layers: list[Layer], config: dict[str, Any]) -> tuple[Graph, list[str]]:
@@ -145,7 +147,7 @@ def _functional_graph(layers: list[Layer], entries: list[Any], config: dict[str,
         try:
             sources[layer.name] = _inbound(entry.get("inbound_nodes"))
         except Unsupported as exc:
-            problems.append(f"layer '{layer.name}' ({layer.type_name}): {exc}")
+            problems.append(f"layer '{clip(layer.name)}' ({layer.type_name}): {exc}")
         if not set(sources.get(layer.name, ())) <= set(by_name):
             raise ValueError(f"layer '{layer.name}' is fed by a layer that is not in the model")
     if problems:
@@ -170,9 +172,9 @@ def _ref_list(value: Any) -> list[Any]:
 
 def _tensor_ref(ref: Any) -> tuple[str, int, int]:
     if not isinstance(ref, list) or len(ref) < 3 or not isinstance(ref[0], str):
-        raise ValueError(f"malformed layer reference {ref!r}")
+        raise ValueError(f"malformed layer reference {short(ref)}")
     if ref[1] != 0 or ref[2] != 0:
-        raise Unsupported(f"a layer used more than once, or one of several outputs of a layer ({ref[:3]!r}), "
+        raise Unsupported(f"a layer used more than once, or one of several outputs of a layer ({short(ref[:3])}), "
                           "is not supported")
     return ref[0], ref[1], ref[2]
 
@@ -189,13 +191,13 @@ def _inbound(nodes: Any) -> list[str]:
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         for key, value in (node.get("kwargs") or {}).items():
             if not (key == "training" or (key == "mask" and value is None)):
-                raise Unsupported(f"call argument {key}={value!r} is not supported")
+                raise Unsupported(f"call argument {clip(key)}={short(value)} is not supported")
         refs = _keras3_tensors(node.get("args", []))
     elif isinstance(node, list):  # Keras 2: [["name", node, tensor, {kwargs}], ...]
         refs = node
         for ref in refs:
             if isinstance(ref, list) and len(ref) > 3 and ref[3] not in ({}, None):
-                raise Unsupported(f"call arguments {ref[3]!r} are not supported")
+                raise Unsupported(f"call arguments {short(ref[3])} are not supported")
     else:
         raise ValueError("malformed inbound node")
     return [_tensor_ref(r)[0] for r in refs]
@@ -210,7 +212,7 @@ def _keras3_tensors(args: Any) -> list[list]:
             cfg = arg.get("config")
             out.append(cfg.get("keras_history") if isinstance(cfg, dict) else None)
         else:
-            raise Unsupported(f"a call argument that is not a tensor ({arg!r}) is not supported")
+            raise Unsupported(f"a call argument that is not a tensor ({short(arg)}) is not supported")
     return out
 
 
@@ -282,7 +284,7 @@ def _loss_from_keras(value: Any, losses_mod: Any) -> Any:
     try:
         return losses_mod.get(name)
     except Exception:
-        raise Unsupported(f"loss {name!r} is not available") from None
+        raise Unsupported(f"loss {short(name)} is not available") from None
 
 
 def _metric_name(value: Any) -> str:
@@ -293,16 +295,16 @@ def _metric_name(value: Any) -> str:
     try:
         metrics_mod.get(value)
     except Exception:
-        raise Unsupported(f"metric {value!r} is not available") from None
+        raise Unsupported(f"metric {short(value)} is not available") from None
     return value
 
 
 def _check_options(what: str, config: dict[str, Any], allowed: dict[str, Any]) -> None:
     for key, value in config.items():
         if key not in allowed:
-            raise Unsupported(f"{what} option {key}={value!r} is not supported")
+            raise Unsupported(f"{what} option {clip(key)}={short(value)} is not supported")
         if allowed[key] is not None and value not in allowed[key]:
-            raise Unsupported(f"{what} option {key}={value!r} is not supported")
+            raise Unsupported(f"{what} option {clip(key)}={short(value)} is not supported")
 
 
 def _optimizer_from_keras(value: Any) -> Any:
