@@ -218,10 +218,23 @@ def _groups(y: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
     return [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
 
 
+def guess_task(y: Any, task: str = "auto") -> str:
+    """``task`` itself, or for ``'auto'``: classification for integer labels of shape (n,), else regression."""
+    if task != "auto":
+        return task
+    if getattr(y, "ndim", 1) == 0:
+        return "regression"  # a single value: check_arrays says what is wrong with it
+    y = np.asarray(y[:min(len(y), 100_000)])
+    return "classification" if y.ndim == 1 and y.dtype.kind in "biu" else "regression"
+
+
 def check_arrays(x: Any, y: Any, name: str = "data") -> None:
     """Raise a DataError that says how to fix it when ``x`` and ``y`` cannot train a network."""
     if x.ndim == 0 or len(x) == 0:
         raise DataError(f"{name}: the inputs are empty: give at least one sample")
+    if y.ndim == 0:
+        raise DataError(f"{name}: the targets are a single value ({np.asarray(y)!r}), not one per sample: save y "
+                        "as an array with one target per sample, shape (n,) or (n, outputs)")
     if len(x) != len(y):
         raise DataError(f"{name}: the inputs have {len(x)} samples but the targets have {len(y)}: give one "
                         "target per sample (check that both come from the same rows)")
@@ -231,8 +244,9 @@ def check_arrays(x: Any, y: Any, name: str = "data") -> None:
                             "features, LabelEncoder for class labels) or drop them")
         bad = count_nonfinite(a)
         if bad:
-            raise DataError(f"{name}: the {label} contain {bad[0]} NaN and {bad[1]} infinite value(s): drop those "
-                            "rows or impute them (e.g. with the column mean)")
+            first = first_non_finite(a)
+            raise DataError(f"{name}: the {label} contain {bad[0]} NaN and {bad[1]} infinite value(s), the first "
+                            f"{first}: drop those rows or impute them (e.g. with the column mean)")
 
 
 def count_nonfinite(a: Any) -> tuple[int, int] | None:
@@ -244,3 +258,41 @@ def count_nonfinite(a: Any) -> tuple[int, int] | None:
         nan += int(np.count_nonzero(np.isnan(block)))
         inf += int(np.count_nonzero(np.isinf(block)))
     return (nan, inf) if nan or inf else None
+
+
+class NonFinite(NamedTuple):
+    """Where the first NaN or infinite value of an array is: its row (sample), its place in the row, the value."""
+
+    row: int
+    position: tuple[int, ...]
+    value: float
+
+    def __str__(self) -> str:
+        place = f", column {self.position[0]}" if len(self.position) == 1 else (
+            f", at {self.position}" if self.position else "")
+        return f"in row {self.row}{place} ({self.value})"
+
+
+def first_non_finite(x: Any, rows: int = 4096) -> NonFinite | None:
+    """The first NaN or ±Inf of ``x`` in row order, or None when every value is finite (or ``x`` holds no
+    floats). ``x`` may be an array, a nested list or a lazy source (read ``rows`` rows at a time)."""
+    if not is_lazy(x):
+        x = np.asarray(x)
+    if x.dtype.kind not in "fc":
+        return None
+    if x.ndim == 0:
+        return None if np.isfinite(x) else NonFinite(0, (), float(np.real(x)))
+    for start in range(0, len(x), rows):
+        block = np.asarray(x[start:start + rows])
+        bad = ~np.isfinite(block)
+        if bad.any():
+            at = np.unravel_index(int(np.argmax(bad)), block.shape)
+            return NonFinite(start + int(at[0]), tuple(int(i) for i in at[1:]), float(np.real(block[at])))
+    return None
+
+
+def first_non_finite_row(x: Any) -> int | None:
+    """The index of the first sample (row) of ``x`` that holds a NaN or an infinite value; None when all are
+    finite. For ``predict``/``evaluate`` to say which input row to fix."""
+    found = first_non_finite(x)
+    return None if found is None else found.row

@@ -16,7 +16,10 @@ from typing import Any, Callable
 
 from core.data.dataset import Dataset
 from core.data.errors import DataError
-from core.data.loaders import load_hdf5, load_idx, load_image_folder, load_npy, load_npz
+from core.data.hdf5 import load_hdf5
+from core.data.images import load_image_folder
+from core.data.loaders import load_idx, load_npy, load_npz
+from core.data.reading import check_regular
 from core.data.tabular import load_csv
 
 IDX_NAME = re.compile(r"idx\d", re.IGNORECASE)  # train-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte, ...
@@ -83,10 +86,16 @@ def supported_types() -> list[str]:
 
 
 def load_file(path: str | os.PathLike) -> Dataset:
-    """A Dataset from any data file NeuroCanvas reads; a DataError says what is wrong or which types it reads."""
+    """A Dataset from any data file NeuroCanvas reads; a DataError says what is wrong or which types it reads.
+
+    Only regular files are read (never a device or a pipe, which may not end), streamed where the format allows,
+    with every size checked from the file's header before memory is set aside (see :mod:`core.data.reading`).
+    """
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p} does not exist: check the path")
+    if not p.is_dir():
+        check_regular(p)  # a device, a pipe or an empty file is named as such, whatever its name
     for file_type in FILE_TYPES:
         if file_type.matches(p):
             return file_type.read(p)

@@ -1,147 +1,125 @@
-"""Readers for the user's own data: NumPy ``.npy``/``.npz``, HDF5, MNIST IDX (raw or gzipped) and image folders.
+"""Readers for the user's own data: NumPy ``.npy``/``.npz`` and MNIST IDX (raw or gzipped).
 
-CSV/TSV files are read by :func:`core.data.tabular.load_csv`. ``.npy`` files are memory-mapped and HDF5 datasets
-stay on disk (read a batch at a time) unless ``lazy=False``. Every problem raises a
-:class:`~core.data.errors.DataError` that says what is wrong and how to fix it.
+CSV/TSV files are read by :func:`core.data.tabular.load_csv`, HDF5 files by :mod:`core.data.hdf5` and image
+folders by :mod:`core.data.images`. ``.npy`` inputs are memory-mapped unless ``lazy=False``. Every file is opened
+through :mod:`core.data.reading` (regular files only, sizes checked from the header before anything is
+allocated), and every problem raises a :class:`~core.data.errors.DataError` that says what is wrong and how to
+fix it.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from core.data.dataset import Dataset
+from core.data.dataset import Dataset, guess_task
 from core.data.errors import DataError
-from core.data.sources import H5Array, NpyFile
+from core.data.reading import (GzipReader, check_array_size, check_expansion, check_regular, npy_header,
+                                open_regular, read_exactly)
+from core.data.sources import NpyFile
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def _check_file(path: str | os.PathLike) -> str:
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise DataError(f"{path} does not exist: check the path")
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a folder, not a file: choose the data file inside it")
-    if os.path.getsize(path) == 0:
-        raise DataError(f"{path} is empty (0 bytes): re-create or re-download it")
-    return path
-
-
-def _guess_task(y: Any, task: str) -> str:
-    if task != "auto":
-        return task
-    y = np.asarray(y[:min(len(y), 100_000)])
-    return "classification" if y.ndim == 1 and y.dtype.kind in "biu" else "regression"
 
 
 def load_npy(x_path: str | os.PathLike, y_path: str | os.PathLike, lazy: bool = True, task: str = "auto",
              **info: Any) -> Dataset:
     """Inputs and targets from two ``.npy`` files; with ``lazy`` the inputs are memory-mapped, never loaded whole."""
-    x = _open_npy(x_path, lazy)
-    y = np.asarray(_open_npy(y_path, False))
-    return Dataset(x, y, _guess_task(y, task), name=info.pop("name", Path(x_path).stem), source=os.fspath(x_path),
+    x = NpyFile(check_regular(x_path)) if lazy else _read_npy(x_path)
+    y = _read_npy(y_path)
+    return Dataset(x, y, guess_task(y, task), name=info.pop("name", Path(x_path).stem), source=os.fspath(x_path),
                    **info)
 
 
-def _open_npy(path: str | os.PathLike, lazy: bool) -> Any:
-    path = _check_file(path)
-    if lazy:
-        return NpyFile(path)
-    try:
-        with open(path, "rb") as handle:
-            array = np.load(handle, allow_pickle=False)
-    except ValueError as exc:
-        raise DataError(f"{path} cannot be read as a NumPy array ({exc}): save it with numpy.save, with a "
-                        "numeric dtype") from exc
-    except OSError as exc:
-        raise DataError(f"{path} is not a valid .npy file ({exc}): save it with numpy.save") from exc
+def _read_npy(path: str | os.PathLike) -> np.ndarray:
+    """A whole ``.npy`` file, its header checked against the file's size before anything is allocated."""
+    with open_regular(path) as handle:
+        shape, fortran, dtype = npy_header(handle, path)
+        nbytes = check_array_size(path, shape, dtype.itemsize)
+        if os.fstat(handle.fileno()).st_size - handle.tell() < nbytes:
+            raise DataError(f"{path} is truncated: the header promises {nbytes} bytes of data: re-create it")
+        return _read_array(handle, shape, fortran, dtype, path)
+
+
+def _read_array(handle: Any, shape: tuple[int, ...], fortran: bool, dtype: np.dtype, path: Any) -> np.ndarray:
+    """The array data at the handle's position, read straight into the array (no second copy)."""
+    array = np.empty(shape[::-1], dtype).T if fortran else np.empty(shape, dtype)
+    if array.nbytes:
+        view = memoryview(array.T if fortran else array).cast("B")
+        got = handle.readinto(view)
+        if got != array.nbytes:
+            raise DataError(f"{path} is truncated: {got} of its {array.nbytes} bytes of data are there: re-create it")
     return array
 
 
 def load_npz(path: str | os.PathLike, x: str = "x", y: str = "y", task: str = "auto", **info: Any) -> Dataset:
-    """Inputs and targets from two arrays of an ``.npz`` archive, named by ``x`` and ``y``."""
-    path = _check_file(path)
+    """Inputs and targets from two arrays of an ``.npz`` archive, named by ``x`` and ``y``; each array's size is
+    checked from its header (and its compression ratio) before it is read."""
+    path = check_regular(path)
     try:
-        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
-            keys = list(archive.keys())
-            missing = [k for k in (x, y) if k not in keys]
+        with open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
+            members = {(n[:-4] if n.endswith(".npy") else n): n for n in archive.namelist()}
+            missing = [k for k in (x, y) if k not in members]
             if missing:
-                raise DataError(f"{path} has no array(s) {', '.join(missing)}: it holds {', '.join(keys) or 'none'}; "
-                                "pass x=... and y=... with those names")
-            xs, ys = archive[x], archive[y]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path} is not a readable .npz archive ({exc}): save it with numpy.savez") from exc
-    return Dataset(xs, ys, _guess_task(ys, task), name=info.pop("name", Path(path).stem), source=path, **info)
+                raise DataError(f"{path} has no array(s) {', '.join(missing)}: it holds "
+                                f"{', '.join(members) or 'none'}; pass x=... and y=... with those names")
+            xs, ys = (_npz_member(archive, members[k], f"{path} (array {k!r})") for k in (x, y))
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+        raise DataError(f"{path} is not a readable .npz archive ({exc}): save it with numpy.savez") from None
+    return Dataset(xs, ys, guess_task(ys, task), name=info.pop("name", Path(path).stem), source=path, **info)
 
 
-def hdf5_arrays(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Every dataset in an HDF5 file: ``{path inside the file: (shape, dtype)}``, to choose from."""
-    import h5py
-    found: dict[str, tuple[tuple[int, ...], str]] = {}
-    with _open_h5(path) as f:
-        f.visititems(lambda name, obj: found.__setitem__(name, (obj.shape, str(obj.dtype)))
-                     if isinstance(obj, h5py.Dataset) else None)
-    return found
-
-
-def _open_h5(path: str | os.PathLike) -> Any:
-    import h5py
-    path = _check_file(path)
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise DataError(f"{path} is not a readable HDF5 file ({exc}): check that it was written completely") from exc
-
-
-def load_hdf5(path: str | os.PathLike, x: str, y: str, lazy: bool = True, task: str = "auto",
-              **info: Any) -> Dataset:
-    """Inputs and targets from two datasets of an HDF5 file; with ``lazy`` the inputs are read a batch at a time
-    (the file stays open while the Dataset lives)."""
-    f = _open_h5(path)
-    for key in (x, y):
-        if key not in f or not hasattr(f[key], "shape"):
-            listing = ", ".join(f"{k} {s}" for k, (s, _) in hdf5_arrays(path).items())
-            f.close()
-            raise DataError(f"{path} has no dataset {key!r}: it holds {listing or 'none'}; pass x=... and y=...")
-    xs = H5Array(f[x]) if lazy else f[x][()]
-    ys = f[y][()]
-    if not lazy:
-        f.close()
-    return Dataset(xs, ys, _guess_task(ys, task), name=info.pop("name", Path(path).stem), source=os.fspath(path),
-                   **info)
+def _npz_member(archive: zipfile.ZipFile, member: str, label: str) -> np.ndarray:
+    entry = archive.getinfo(member)
+    if entry.compress_type != zipfile.ZIP_STORED:
+        check_expansion(label, entry.file_size, entry.compress_size)
+    with archive.open(member) as handle:
+        shape, fortran, dtype = npy_header(handle, label)
+        nbytes = check_array_size(label, shape, dtype.itemsize)
+        if nbytes > entry.file_size:
+            raise DataError(f"{label} is truncated: the header promises {nbytes} bytes of data: re-create it")
+        return _read_array(handle, shape, fortran, dtype, label)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """One MNIST-style IDX file (raw or gzipped) as an array of its stored type."""
-    path = _check_file(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path} is a damaged gzip file ({exc}): download it again") from exc
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in IDX_TYPES:
-        raise DataError(f"{path} is not an IDX file (its first bytes are {raw[:4].hex()}, not 0000 + a type code): "
-                        "MNIST files are named like train-images-idx3-ubyte(.gz)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise DataError(f"{path}: the IDX header is cut short: download the file again")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    dtype = np.dtype(IDX_TYPES[raw[2]])
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(raw) != expected:
-        raise DataError(f"{path}: the header promises shape {shape} ({expected} bytes) but the file has "
-                        f"{len(raw)} bytes: it is truncated or damaged; download it again")
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    """One MNIST-style IDX file (raw or gzipped) as an array of its stored type.
+
+    The header's shape is checked against the file (or, gzipped, against the decompression caps) before the
+    data is read, and a gzip stream is read only as far as the header says.
+    """
+    with open_regular(path) as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        source = GzipReader(handle, os.fspath(path)) if gzipped else handle
+        head = source.read(4)
+        if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in IDX_TYPES:
+            raise DataError(f"{path} is not an IDX file (its first bytes are {head.hex()}, not 0000 + a type "
+                            "code): MNIST files are named like train-images-idx3-ubyte(.gz)")
+        ndim = head[3]
+        if ndim == 0:
+            raise DataError(f"{path}: the IDX header is cut short: download the file again")
+        shape = tuple(int(d) for d in np.frombuffer(read_exactly(source, 4 * ndim, path, "the IDX header"), ">u4"))
+        dtype = np.dtype(IDX_TYPES[head[2]])
+        nbytes = check_array_size(path, shape, dtype.itemsize, "the IDX data")
+        expected = 4 + 4 * ndim + nbytes
+        if gzipped:
+            check_expansion(path, expected, source.compressed)
+        else:
+            size = os.fstat(handle.fileno()).st_size
+            if size != expected:
+                raise DataError(f"{path}: the header promises shape {shape} ({expected} bytes) but the file has "
+                                f"{size} bytes: it is truncated or damaged; download it again")
+        data = read_exactly(source, nbytes, path, f"the data of shape {shape}")
+        if gzipped and source.read(1):
+            raise DataError(f"{path}: the file holds more data than its header's shape {shape}: it is damaged; "
+                            "download it again")
+    return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def load_idx(images: str | os.PathLike, labels: str | os.PathLike, scale: bool = True, **info: Any) -> Dataset:
@@ -155,68 +133,3 @@ def load_idx(images: str | os.PathLike, labels: str | os.PathLike, scale: bool =
     x = x.astype(np.float32) / 255.0 if (scale and x.dtype == np.uint8) else x.astype(np.float32)
     return Dataset(x, y.astype(np.int64), "classification", name=info.pop("name", Path(images).stem),
                    source=os.fspath(images), **info)
-
-
-def load_image_folder(path: str | os.PathLike, size: Sequence[int] | None = None, mode: str | None = None,
-                      **info: Any) -> Dataset:
-    """Images in one subfolder per class (``root/cat/*.png``, ``root/dog/*.jpg``), read with Pillow.
-
-    Args:
-        size: ``(height, width)`` to resize every image to; None keeps the size, which must then be the same
-            for all images.
-        mode: ``'L'`` (grey, 1 channel) or ``'RGB'`` (3 channels) to convert every image to; None keeps the
-            mode, which must then be the same for all.
-    """
-    root = Path(path)
-    if not root.is_dir():
-        raise DataError(f"{root} is not a folder: give a folder with one subfolder of images per class")
-    if mode not in (None, "L", "RGB"):
-        raise DataError(f"mode must be 'L' (grey) or 'RGB', got {mode!r}")
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files = [(k, f) for k, c in enumerate(classes) for f in sorted((root / c).iterdir())
-             if f.suffix.lower() in IMAGE_SUFFIXES]
-    if not files:
-        raise DataError(f"{root} has no images in class subfolders ({', '.join(IMAGE_SUFFIXES)}): put each "
-                        f"class's images in its own subfolder, e.g. {root}/cats/1.png")
-    used = sorted({k for k, _ in files})
-    if len(used) < 2:
-        raise DataError(f"{root}: only the class '{classes[used[0]]}' has images; a classifier needs at least two "
-                        "class subfolders with images")
-    images = [_read_image(f, size, mode) for _, f in files]
-    _check_uniform(images, files, "size", lambda im: im.size, "pass size=(height, width) to resize them all")
-    _check_uniform(images, files, "mode", lambda im: im.mode, "pass mode='L' or mode='RGB' to convert them all")
-    x = np.stack([np.asarray(im, dtype=np.float32) / 255.0 for im in images])
-    if x.ndim == 3:
-        x = x[..., None]
-    remap = {k: i for i, k in enumerate(used)}
-    y = np.array([remap[k] for k, _ in files], dtype=np.int64)
-    return Dataset(x, y, "classification", class_names=[classes[k] for k in used],
-                   name=info.pop("name", root.name), source=os.fspath(root), **info)
-
-
-def _read_image(file: Path, size: Sequence[int] | None, mode: str | None) -> Any:
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(file) as im:
-            im.load()
-            if mode is not None and im.mode != mode:
-                im = im.convert(mode)
-            elif im.mode not in ("L", "RGB"):
-                raise DataError(f"{file} has colour mode {im.mode}: pass mode='L' or mode='RGB' to convert it")
-            if size is not None:
-                im = im.resize((int(size[1]), int(size[0])), Image.BILINEAR)
-            return im.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise DataError(f"{file} cannot be read as an image ({exc}): remove it or replace it with a valid "
-                        "PNG/JPEG/BMP file") from exc
-
-
-def _check_uniform(images: list, files: list, what: str, key: Any, fix: str) -> None:
-    groups: dict[Any, list[Path]] = {}
-    for im, (_, f) in zip(images, files):
-        groups.setdefault(key(im), []).append(f)
-    if len(groups) > 1:
-        parts = "; ".join(f"{len(v)} are {k[1]}×{k[0]}" if what == "size" else f"{len(v)} are {k}" for k, v in
-                          sorted(groups.items(), key=lambda kv: -len(kv[1])))
-        example = min(groups.values(), key=len)[0]
-        raise DataError(f"the images have mixed {what}s ({parts}; e.g. {example}): {fix}")

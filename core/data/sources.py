@@ -8,6 +8,7 @@ so only call it on data that fits in memory.
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 from typing import Any, Callable
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core.data.errors import DataError
+from core.data.reading import npy_header, open_regular
 
 RELEASE_BYTES = 32 * 2**20  # span of the file read before its mapped pages are handed back to the OS
 
@@ -89,28 +91,21 @@ class NpyFile(ArraySource):
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
-        with open(self.path, "rb") as f:
-            try:
-                version = np.lib.format.read_magic(f)
-                reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                          else np.lib.format.read_array_header_2_0)
-                shape, fortran, dtype = reader(f)
-            except (ValueError, OSError) as exc:
-                raise DataError(f"{self.path} is not a valid .npy file ({exc}): save it with numpy.save") from exc
+        with open_regular(self.path) as f:
+            shape, fortran, dtype = npy_header(f, self.path)
             offset = f.tell()
-        if fortran and len(shape) > 1:
-            raise DataError(f"{self.path} is stored in Fortran order, which cannot be read row by row: re-save it "
-                            "with numpy.save(path, numpy.ascontiguousarray(array))")
-        if dtype.hasobject:
-            raise DataError(f"{self.path} holds Python objects, not numbers: convert it to a numeric dtype first")
-        self.shape, self.dtype = tuple(shape), dtype
-        nbytes = int(np.prod(shape)) * dtype.itemsize
-        if os.path.getsize(self.path) < offset + nbytes:
-            raise DataError(f"{self.path} is truncated: the header promises {nbytes} bytes of data: re-create it")
-        with open(self.path, "rb") as f:  # the mapping keeps its own handle on the file
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if nbytes else None
-        self._array = (np.frombuffer(self._map, dtype=dtype, count=int(np.prod(shape)), offset=offset)
-                       .reshape(shape) if nbytes else np.empty(shape, dtype))
+            size = os.fstat(f.fileno()).st_size
+            if fortran and len(shape) > 1:
+                raise DataError(f"{self.path} is stored in Fortran order, which cannot be read row by row: re-save "
+                                "it with numpy.save(path, numpy.ascontiguousarray(array))")
+            self.shape, self.dtype = tuple(shape), dtype
+            count = math.prod(shape)
+            nbytes = count * dtype.itemsize
+            if size < offset + nbytes:
+                raise DataError(f"{self.path} is truncated: the header promises {nbytes} bytes of data: re-create it")
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if nbytes else None  # keeps its own handle
+        self._array = (np.frombuffer(self._map, dtype=dtype, count=count, offset=offset).reshape(shape) if nbytes
+                       else np.empty(shape, dtype))
 
     def _read_sorted(self, rows: np.ndarray) -> np.ndarray:
         """Rows copied out one file window (``RELEASE_BYTES``) at a time, releasing each window's pages after
