@@ -40,6 +40,7 @@ def _orthogonal(rng, shape):
 
 
 UNIT_FORGET_BIAS = "unit_forget_bias:"
+MAX_VALUES = 2**28  # the most one weight may hold (core.layers refuses larger layers, naming their parameters)
 
 
 def initialize(name: str, shape: tuple[int, ...], rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
@@ -48,6 +49,10 @@ def initialize(name: str, shape: tuple[int, ...], rng: np.random.Generator, dtyp
     ``"unit_forget_bias:<name>"`` is Keras's LSTM bias option: drawn by ``<name>``, then the second quarter of the
     last axis (the forget gate of gates i, f, c, o) set to one.
     """
+    count = math.prod(int(d) for d in shape)
+    if count > MAX_VALUES:
+        raise ConfigError(f"a weight of shape {tuple(shape)} would hold {count:,} values, more than the {MAX_VALUES:,} "
+                          "an initialiser draws (it draws in float64 first): make the layer smaller")
     if name.startswith(UNIT_FORGET_BIAS):
         out = initialize(name[len(UNIT_FORGET_BIAS):], shape, rng, dtype)
         quarter = shape[-1] // 4

@@ -19,6 +19,7 @@ import numpy as np
 from core.errors import ConfigError
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "shape", "str", "regularizer")
+MAX_DIMENSION = 2**31 - 1  # the largest dimension of a ``shape`` (Keras and ONNX store them as int32)
 KERAS_REGULARIZER_DEFAULTS = {"l1": {"l1": 0.01}, "l2": {"l2": 0.01}, "l1_l2": {"l1": 0.01, "l2": 0.01}}
 
 
@@ -77,7 +78,7 @@ class Param:
             noun = {"int": "an integer", "float": "a number", "ints": _ints_noun(self.length)}[self.kind]
             text = noun + self._range_text()
         elif self.kind == "shape":
-            text = "a tuple of positive integers (one -1 allowed)"
+            text = f"a tuple of positive integers up to {MAX_DIMENSION} (one -1 allowed)"
         elif self.kind == "bool":
             text = "true or false"
         elif self.kind == "regularizer":
@@ -102,7 +103,7 @@ class Param:
             self._fail(owner, value, error)
         try:
             return getattr(self, "_check_" + self.kind)(value)
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, OverflowError):  # OverflowError: int(inf)
             self._fail(owner, value, error)
 
     def _fail(self, owner: str, value: Any, error: type[Exception]) -> None:
@@ -122,7 +123,8 @@ class Param:
         return not (self.max is not None and (v >= self.max if self.max_open else v > self.max))
 
     def _check_int(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value) or \
+                int(value) != value:
             raise TypeError
         if not self._in_range(int(value)):
             raise ValueError
@@ -173,7 +175,8 @@ class Param:
         items = (value,) if isinstance(value, (int, float)) else tuple(value)
         out = []
         for v in items:
-            if isinstance(v, bool) or int(v) != v or (v < 1 and v != -1):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer)) or not _finite(v) or \
+                    int(v) != v or (v < 1 and v != -1) or v > MAX_DIMENSION:
                 raise ValueError
             out.append(int(v))
         if not out or out.count(-1) > 1:
@@ -195,6 +198,11 @@ def validate_values(owner: str, params: Iterable[Param], values: Mapping[str, An
     if missing:
         raise error(f"{owner}: give {', '.join(missing)}")
     return {name: p.validate(owner, values.get(name, p.default), error) for name, p in spec.items()}
+
+
+def _finite(value: Any) -> bool:
+    """False for inf and NaN (which ``int()`` cannot take); True for every int, however large."""
+    return isinstance(value, (int, np.integer)) or math.isfinite(value)
 
 
 def _ints_noun(length: int) -> str:

@@ -8,6 +8,7 @@ built many times, on any backend.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
@@ -19,6 +20,9 @@ from core.errors import ConfigError, ShapeError
 from core.layers.registry import Param, validate_config
 
 Shape = tuple[int, ...]
+
+MAX_WEIGHT_VALUES = 2**28  # one weight tensor: 1 GiB as float32 (VGG16's largest Dense, 25088×4096, fits)
+SIZE_PARAMS = ("units", "filters", "kernel_size", "depth_multiplier")  # what makes a layer's weights large
 
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
                 "zeros", "ones", "random_normal", "random_uniform", "orthogonal")
@@ -101,6 +105,16 @@ class Layer:
         self.config: dict[str, Any] = validate_config(type(self), kwargs)
         self.name = name
         self.input_shape_hint = _shape_hint(self.type_name, input_shape, input_dim, batch_input_shape, batch_shape)
+        if self.input_shape_hint is not None:
+            self._check_hinted_weights(self.input_shape_hint)
+
+    def _check_hinted_weights(self, shape: Shape) -> None:
+        """With its input shape given, a layer too large to allocate is refused as it is made."""
+        try:
+            specs = self.weight_specs([shape])
+        except (ShapeError, ConfigError, IndexError, KeyError, ValueError):
+            return  # a hint that does not fit: shape inference says so where the layer is placed
+        self.check_weight_sizes(specs)
 
     # -- configuration -------------------------------------------------------------------------------------
     @classmethod
@@ -166,7 +180,25 @@ class Layer:
         return ShapeError(f"{self.type_name} '{self.name}': {message}")
 
     def param_count(self, input_shapes: list[Shape]) -> int:
-        return sum(int(np.prod(s.shape)) for s in self.weight_specs(input_shapes))
+        """The number of weights; a ConfigError when one weight would be too large to allocate."""
+        specs = self.weight_specs(input_shapes)
+        self.check_weight_sizes(specs)
+        return sum(math.prod(s.shape) for s in specs)
+
+    def check_weight_sizes(self, specs: Sequence[WeightSpec]) -> None:
+        """Refuse, before anything is allocated, a weight of more than ``MAX_WEIGHT_VALUES`` values, naming the
+        parameters that size it and their allowed ranges."""
+        for spec in specs:
+            count = math.prod(spec.shape)
+            if count > MAX_WEIGHT_VALUES:
+                knobs = [f"{p.name} (now {self.config[p.name]}, allowed: {p.describe()})" for p in self.params
+                         if p.name in SIZE_PARAMS]
+                lower = f"lower {' or '.join(knobs)}, or" if knobs else ""
+                named = f" '{self.name}'" if self.name else ""
+                raise ConfigError(f"{self.type_name}{named}: its {spec.name} would hold {count:,} values "
+                                  f"({' × '.join(map(str, spec.shape))}, {count * 4 / 2**30:,.1f} GiB as float32), "
+                                  f"more than the {MAX_WEIGHT_VALUES:,} one weight may hold: {lower} make its "
+                                  "input smaller (e.g. pool or stride before it)")
 
 
 class ActivatedLayer(Layer):
