@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from core.formatting import format_shape as _fmt
@@ -147,7 +149,7 @@ class Flatten(Layer):
     params = ()
 
     def output_shape(self, input_shapes):
-        return (int(np.prod(input_shapes[0])),)
+        return (math.prod(input_shapes[0]),)  # Python integers: a product past 2**63 does not wrap
 
     def forward(self, ctx, inputs, weights):
         x = inputs[0]
@@ -170,9 +172,9 @@ class Reshape(Layer):
     params = (Param("target_shape", "shape", (1,), "new shape of one sample, without the batch axis"),)
 
     def output_shape(self, input_shapes):
-        size = int(np.prod(input_shapes[0]))
+        size = math.prod(input_shapes[0])
         target = list(self.config["target_shape"])
-        known = int(np.prod([d for d in target if d != -1]))
+        known = math.prod(d for d in target if d != -1)
         if -1 in target:
             if size % known:
                 raise self.shape_error(f"cannot reshape {size} values per sample into {tuple(target)}: "

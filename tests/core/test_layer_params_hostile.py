@@ -64,3 +64,12 @@ def test_the_initialiser_refuses_a_weight_too_large_to_draw():
     with pytest.raises(ConfigError, match="would hold 1,000,000,000,000 values"):
         initialize("glorot_uniform", (10**6, 10**6), np.random.default_rng(0))
     assert initialize("zeros", (3, 4), np.random.default_rng(0)).shape == (3, 4)
+
+
+def test_flattening_a_shape_whose_product_passes_64_bits_does_not_wrap():
+    from core.layers.core import Flatten
+    shape = (2**21, 2**21, 2**22)  # 2**64 values: NumPy's int64 product wraps to 0
+    assert Flatten().output_shape([shape]) == (2**64,)
+    model = Sequential([InputLayer(shape=shape), Flatten(), Dense(2)])
+    with pytest.raises((ConfigError, ShapeError), match="would hold 36,893,488,147,419,103,232 values"):
+        model.count_params()
