@@ -54,6 +54,7 @@ class TrainingPanel(QWidget):
         self.form.validation.valueChanged.connect(self._on_dataset_changed)
         self.plots = TrainingPlots()
         self.views: list[EvaluationView] = self._make_views()
+        self._views_used = False  # whether a run (or a review) has shown on the views since they were made
         self.context: RunContext | None = None
         self.active_views: list[EvaluationView] = []  # the views that apply to the current run
         self._build()
@@ -151,7 +152,8 @@ class TrainingPanel(QWidget):
         self.shutdown()
         self.prepared, self.context, self.active_views = None, None, []
         self._continue_key, self._plotted_structure = None, None
-        self._replace_views()
+        if self._views_used:  # a run showed on them (building them costs most of a second: only when needed)
+            self._replace_views()
         self.plots.clear()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -189,6 +191,7 @@ class TrainingPanel(QWidget):
         for view in self.views:
             self.tabs.addTab(view, view.title)
         self.tabs.setCurrentIndex(min(current, self.tabs.count() - 1))
+        self._views_used = False
 
     def _show_trained(self, model: Any, problems: list[str]) -> None:
         """A reopened trained model: its curves, its views on its data set, and Continue from its weights."""
@@ -454,6 +457,7 @@ class TrainingPanel(QWidget):
     def _start_views(self, fresh: bool) -> dict[str, Any]:
         """Tell the views that apply a run starts; returns the Job fields they ask for."""
         p = self.prepared
+        self._views_used = True
         self.context = RunContext(p["data"], p["x"], p["labels"], p["eval_x"], p["eval_labels"],
                                   p["io"].input_shape, fresh)
         self.active_views = [view for view in self.views if view.applies_to(self.context)]
