@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench wheel bundle clean
+.PHONY: run test bench wheel bundle clean ref-tools
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,18 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The reference tools the interoperability tests (tests/interop) run apart from the product: PyTorch's CPU build
+# (pip takes 2.13.0 from this machine's wheel store, about 190 MB; 1 GB and under 2 minutes installed), NumPy, h5py.
+REF := .venv-ref
+REF_STAMP := $(REF)/.installed
+
+$(REF_STAMP):
+	$(PYTHON) -m venv $(REF)
+	$(REF)/bin/python -m pip install --quiet torch==2.13.0 numpy h5py
+	touch $(REF_STAMP)
+
+ref-tools: $(REF_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/neurocanvas
@@ -39,4 +51,4 @@ bundle: wheel
 	cd build && bundle-venv/bin/pyinstaller --noconfirm --distpath ../dist --workpath pyinstaller ../packaging/neurocanvas.spec
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(REF) build dist *.egg-info

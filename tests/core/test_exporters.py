@@ -30,7 +30,7 @@ def test_every_registered_exporter_writes_its_file(trained, tmp_path, name):
 
 
 def test_the_built_in_formats_are_registered_in_menu_order():
-    assert exporters.names() == ["onnx", "keras-script", "core-script", "svg", "png", "history-csv",
+    assert exporters.names() == ["onnx", "keras-script", "core-script", "pytorch", "svg", "png", "history-csv",
                                  "summary-txt", "summary-md"]
 
 

@@ -6,6 +6,6 @@ class (in a module of this package, imported below) that sets ``name``, ``label`
 """
 
 from core.io.exporters.base import Exporter, TextExporter, exporters, get, names, register, unregister
-from core.io.exporters import onnx_model, scripts, diagrams, history, summaries  # noqa: F401  (they register)
+from core.io.exporters import onnx_model, scripts, pytorch, diagrams, history, summaries  # noqa: F401  (they register)
 
 __all__ = ["Exporter", "TextExporter", "exporters", "get", "names", "register", "unregister"]
