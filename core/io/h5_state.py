@@ -145,7 +145,8 @@ def _plain(value: Any, arrays: list[np.ndarray]) -> Any:
 # -- reading ---------------------------------------------------------------------------------------------------
 def read_state(group: Any, budget: Any) -> dict[str, Any]:
     """The JSON document with its arrays put back, each array read once (a document that refers to one array
-    twice is refused: a file made to multiply what it makes us allocate) and checked against its checksum."""
+    twice is refused before any is read: a file made to multiply what it makes us allocate) and checked against
+    its checksum."""
     import h5py
 
     path = budget.path
@@ -162,15 +163,12 @@ def read_state(group: Any, budget: Any) -> dict[str, Any]:
     arrays = member(group, "arrays", path)
     sums = state.pop("array_checksums", None)
     sums = sums if isinstance(sums, list) else []
-    seen: set[str] = set()
+    _refuse_repeated_arrays(state)
 
     def restore(value: Any) -> Any:
         if isinstance(value, dict):
             if set(value) == {"__array__"}:
                 key = str(value["__array__"])
-                if key in seen:
-                    raise ValueError(f"array {clip(key)} of the NeuroCanvas data is used twice")
-                seen.add(key)
                 ds = member(arrays, key, path) if isinstance(arrays, h5py.Group) else None
                 if not isinstance(ds, h5py.Dataset):
                     raise ValueError(f"array {clip(key)} of the NeuroCanvas data is missing")
@@ -186,6 +184,24 @@ def read_state(group: Any, budget: Any) -> dict[str, Any]:
         return value
 
     return restore(state)
+
+
+def _refuse_repeated_arrays(document: Any) -> None:
+    """Before any array is read: a document that refers to one array twice (which we never write) is refused."""
+    seen: set[str] = set()
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if set(value) == {"__array__"}:
+                key = str(value["__array__"])
+                if key in seen:
+                    raise ValueError(f"array {clip(key)} of the NeuroCanvas data is used twice")
+                seen.add(key)
+            else:
+                stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def checksum(value: np.ndarray) -> int:

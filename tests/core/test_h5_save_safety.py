@@ -118,10 +118,21 @@ def test_a_symbolic_link_is_written_through(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
-def test_a_device_is_never_replaced():
+def test_a_device_is_never_replaced(tmp_path):
+    """Through a link, so that a regression replaces the link, not the machine's /dev/full (a rename over the
+    device node did that)."""
+    link = tmp_path / "full.h5"
+    link.symlink_to("/dev/full")
     with pytest.raises(ModelFileError, match="not a regular file"):
-        save_model(_model(), "/dev/full")
-    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+        save_model(_model(), link)
+    assert link.is_symlink() and stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_pipe_is_never_replaced(tmp_path):
+    os.mkfifo(tmp_path / "model.h5")
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        save_model(_model(), tmp_path / "model.h5")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "model.h5").st_mode)
 
 
 def test_a_folder_is_never_replaced(tmp_path):
