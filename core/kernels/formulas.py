@@ -11,7 +11,8 @@ it: after editing a formula, delete the cache (``find core -name '*.nbi' -delete
 
 - Activations (:mod:`core.activations` codes, Keras's definitions): ``act`` is ``f(v)``, ``grad`` is
   ``d·f'(z)`` given the upstream gradient ``d`` (``y = f(z)`` where that is cheaper), ``dact`` is ``f'(z)``.
-  Softmax (a row operation) is not here.
+  Softmax (a row operation) is not here. ``act`` of NaN is NaN for every activation, as in NumPy: a comparison
+  with NaN is false, so each ``max``/``min``-like branch is written to let it through.
 - Affine resampling taps (``resolve``, ``taps``): NHWC images, 2×3 matrices sending an output pixel to the input
   point it reads, computed in float64 so that every backend reads the same taps.
 - Layer-normalisation rows (``layernorm_row``, ``layernorm_row_dx``) and LRN's ``s ** -beta`` (``inv_pow``).
@@ -52,7 +53,7 @@ def act(v, code):
     if code == TANH:
         return math.tanh(v)
     if code == RELU:
-        return v if v > 0 else 0.0
+        return 0.0 if v <= 0 else v  # NaN stays NaN (``v if v > 0`` made it 0: a masked bad input)
     if code == LEAKY:
         return v if v > 0 else LEAKY_SLOPE * v
     if code == ELU:

@@ -36,7 +36,7 @@ def _max_pool(x, ph, pw, sh, sw, pt, pl, y, index):
                     for r in range(r0, r1):
                         for col in range(c0, c1):
                             v = x[b, r, col, ch]
-                            if v > best:
+                            if v > best or (v != v and best == best):  # the first NaN wins
                                 best = v
                                 arg = r * w + col
                     y[b, i, j, ch] = best
@@ -74,11 +74,11 @@ def _max_pool_2x2_span(x, y, index, b0, b1):
                 for ch in range(c):  # selects on registers; stores once per output
                     m, a = top[0, ch], k
                     v = top[1, ch]
-                    a, m = (k + 1, v) if v > m else (a, m)
+                    a, m = (k + 1, v) if v > m or (v != v and m == m) else (a, m)
                     v = low[0, ch]
-                    a, m = (k + w, v) if v > m else (a, m)
+                    a, m = (k + w, v) if v > m or (v != v and m == m) else (a, m)
                     v = low[1, ch]
-                    a, m = (k + w + 1, v) if v > m else (a, m)
+                    a, m = (k + w + 1, v) if v > m or (v != v and m == m) else (a, m)
                     best[ch] = m
                     arg[ch] = a
 
@@ -136,7 +136,8 @@ def _global_max(x, y, index):
             index[b, ch] = 0
         for t in range(1, steps):
             for ch in range(c):
-                if x[b, t, ch] > y[b, ch]:
+                v, best = x[b, t, ch], y[b, ch]
+                if v > best or (v != v and best == best):  # the first NaN wins
                     y[b, ch] = x[b, t, ch]
                     index[b, ch] = t
 

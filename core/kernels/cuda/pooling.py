@@ -22,8 +22,10 @@ def _max_pool(x, ph, pw, sh, sw, top, left, y, index):
             r = row * sh - top + p
             for q in range(pw):
                 s = col * sw - left + q
-                if 0 <= r < h and 0 <= s < w and x[b, r, s, ch] > best:
-                    best, where = x[b, r, s, ch], r * w + s
+                if 0 <= r < h and 0 <= s < w:
+                    v = x[b, r, s, ch]
+                    if v > best or (v != v and best == best):  # the first NaN wins
+                        best, where = v, r * w + s
         y[b, row, col, ch] = best
         index[b, row, col, ch] = where
 
@@ -111,8 +113,9 @@ def _global_max(x, y, index):
         b, ch = i // c, i % c
         best, where = x[b, 0, ch], 0
         for s in range(1, steps):
-            if x[b, s, ch] > best:
-                best, where = x[b, s, ch], s
+            v = x[b, s, ch]
+            if v > best or (v != v and best == best):  # the first NaN wins
+                best, where = v, s
         y[b, ch] = best
         index[b, ch] = where
 

@@ -3,7 +3,8 @@
 Windows and padding follow Keras: ``same`` pads as a convolution with the pool as kernel would; padded cells
 never win a max and are not counted by an average (Keras divides by the number of real cells in the window).
 Max pooling returns, beside its output, the index ``row * W + col`` of the winning cell (the first one in scan
-order on ties), which its backward uses to route the gradient.
+order on ties), which its backward uses to route the gradient. A NaN wins a max (the first one in scan order), as
+``np.argmax`` has it: a bad input shows as NaN instead of vanishing.
 """
 
 import numpy as np
@@ -28,7 +29,7 @@ def max_pool2d_forward(x, pool, strides, padding):
     rows = np.arange(out_hw[0])[None, :, None, None] * strides[0] - pads[0][0]
     cols = np.arange(out_hw[1])[None, None, :, None] * strides[1] - pads[1][0]
     for p, q, view in _windows(xp, pool, strides, out_hw):
-        better = view > y
+        better = (view > y) | (np.isnan(view) & ~np.isnan(y))  # the first NaN wins
         y = np.where(better, view, y)
         index = np.where(better, (rows + p) * x.shape[2] + cols + q, index)
     return y, index
