@@ -17,7 +17,7 @@ import numpy as np
 
 from core import losses as losses_mod
 from core import optimizers as optimizers_mod
-from core.engine import Network, build, is_lazy
+from core.engine import Network, build, is_lazy, whole_number
 from core.errors import ConfigError, GraphError, ModelFileError
 from core.graph import Graph
 from core.io import h5, weights as weights_io
@@ -181,7 +181,11 @@ class Model:
         if level:
             from core.progress import ProgressBar
             cbs.append(ProgressBar(level))
-        history = trainer.fit(xs, ys, epochs=epochs - initial_epoch, batch_size=batch_size or 32,
+        epochs, initial_epoch = whole_number("epochs", epochs, 0), whole_number("initial_epoch", initial_epoch, 0)
+        if epochs < initial_epoch:
+            raise ConfigError(f"epochs is the epoch to train up to (as in Keras), so it cannot be below "
+                              f"initial_epoch: got epochs={epochs}, initial_epoch={initial_epoch}")
+        history = trainer.fit(xs, ys, epochs=epochs - initial_epoch, batch_size=_batch_size(batch_size),
                               validation_data=validation_data, shuffle=shuffle, callbacks=cbs,
                               initial_epoch=initial_epoch)
         self.history = history
@@ -191,7 +195,7 @@ class Model:
                  return_dict: bool = False) -> Any:
         """Loss (and metrics) on the given data: a float without metrics, else ``[loss, metric, ...]``."""
         self._prepare(x)
-        logs = self.trainer.evaluate(as_list(x), as_list(y), batch_size=batch_size or 32)
+        logs = self.trainer.evaluate(as_list(x), as_list(y), batch_size=_batch_size(batch_size))
         if _verbosity(verbose):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
@@ -202,7 +206,7 @@ class Model:
     def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = 0) -> Any:
         """The network's outputs for ``x`` (an array, or a list of arrays for several outputs)."""
         self._prepare(x)
-        outs = self.network.predict(as_list(x), batch_size or 32)
+        outs = self.network.predict(as_list(x), _batch_size(batch_size))
         return outs[0] if len(outs) == 1 else outs
 
     def __call__(self, x: Any) -> Any:
@@ -359,6 +363,11 @@ def _rows(a: Any, start: int, stop: int) -> Any:
         from core.data.sources import IndexedView
         return IndexedView(a, np.arange(start, stop))
     return a[start:stop]
+
+
+def _batch_size(batch_size: Any) -> Any:
+    """Keras's default of 32 where none is given; anything else is the trainer's to check (0 is refused there)."""
+    return 32 if batch_size is None else batch_size
 
 
 def _verbosity(verbose: int | str) -> int:

@@ -32,6 +32,16 @@ def is_lazy(x: Any) -> bool:
                                         and hasattr(x, "__getitem__") and hasattr(x, "dtype"))
 
 
+def whole_number(name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int when it is a whole number (a NumPy integer too) of at least ``minimum``, else a
+    ConfigError that names ``name`` (a batch size of 0 or 2.5 is a mistake to report, not to round)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
 def build(graph: Graph, backend: str = "cpu", seed: int | None = 0, dtype: Any = np.float32,
           executor: str | None = None) -> "Network":
     """A runnable network for ``graph`` (which must be valid: see :func:`core.shapes.check_buildable`);
@@ -183,7 +193,7 @@ class Network:
     def predict(self, inputs: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
         """Outputs for a whole data set, in inference mode, ``batch_size`` samples at a time."""
         xs = self.check_inputs(inputs, lazy_ok=True)
-        step = max(1, int(batch_size))
+        step = whole_number("batch_size", batch_size)
         with self.compute_scope(step), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self.executor.predict(xs, step)
 

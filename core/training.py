@@ -3,7 +3,9 @@
 A :class:`Trainer` can be controlled from another thread while it runs: ``pause``, ``resume``, ``step`` (one
 batch, then pause again) and ``stop`` (ends cleanly after the current batch; the weights stay usable). A loss
 that becomes NaN or infinite stops training with a :class:`~core.errors.TrainingError` naming the epoch and
-batch; the update of that batch is not applied, so the weights are those before it.
+batch; the update of that batch is not applied, so the weights are those before it. Where an earlier update had
+already overflowed the weights (a huge learning rate), the weights and the optimiser's state go back to those of
+the start of the epoch, the last finite ones, so the model stays usable and its file loadable.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import numpy as np
 
 from core import losses as losses_mod
 from core import metrics as metrics_mod
-from core.engine import Network, StepResult, is_lazy
+from core.engine import Network, StepResult, is_lazy, whole_number
 from core.errors import ShapeError, TrainingError
 from core.optimizers import Optimizer
 
 
+_ADVICE = "Lower the learning rate, scale the input data, or add gradient clipping (clipnorm)"
 MAX_BATCH_RECORDS = 20_000  # per-batch records a History keeps (thinned evenly beyond)
 
 
@@ -188,6 +191,7 @@ class Trainer:
         self.steps_per_epoch = 0
         self.model: Any = None  # the api.Model driving this trainer, if any (ModelCheckpoint saves it)
         self._threads: Any = None
+        self._finite: tuple[list[np.ndarray], dict[str, Any]] | None = None  # see _restore_finite
 
     # -- control from another thread -----------------------------------------------------------------------
     def pause(self) -> None:
@@ -250,19 +254,38 @@ class Trainer:
             self.optimizer.apply(self.network.ctx.k, self.network.trainable(), self.network.flat_trainable)
         return result
 
+    # -- the last finite weights ---------------------------------------------------------------------------
+    def _snapshot(self) -> tuple[list[np.ndarray], dict[str, Any]]:
+        """Copies of the weights and of the optimiser's state (once an epoch: a copy every batch would cost a
+        pass over every weight and slot, as much as the update itself on small batches)."""
+        return self.network.get_weights(), self.optimizer.get_state()
+
+    def _restore_finite(self) -> bool:
+        """When a weight is NaN or infinite (an update overflowed), put back the weights and the optimiser's
+        state of the last snapshot, so that the model can still be used and saved; True if it did."""
+        if self._finite is None or all(np.all(np.isfinite(w)) for w in self.network.get_weights()):
+            return False
+        weights, state = self._finite
+        self.network.set_weights(weights)
+        self.optimizer.set_state(state)
+        return True
+
     # -- loops ---------------------------------------------------------------------------------------------
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: tuple | None = None,
             shuffle: bool = True, callbacks: Sequence[Callback] = (), initial_epoch: int = 0) -> History:
         """Train for ``epochs`` epochs; returns the History (also passed to the callbacks)."""
+        batch_size = whole_number("batch_size", batch_size)
+        epochs = whole_number("epochs", epochs, minimum=0)
+        initial_epoch = whole_number("initial_epoch", initial_epoch, minimum=0)
         xs, ys = self.check_data(x, y)
         n = len(xs[0])
-        batch_size = max(1, min(int(batch_size), n))
+        batch_size = min(batch_size, n)
         batches = -(-n // batch_size)
         self.steps_per_epoch = batches
         self.optimizer.set_steps_per_epoch(batches)
         history = History()
         callbacks = [history, *callbacks]
-        self._stop = False
+        self._stop, self._finite = False, None
         for cb in callbacks:
             cb.on_train_begin(self)
         self._seen = 0
@@ -273,6 +296,10 @@ class Trainer:
                     self._run_epochs(xs, ys, epochs, batch_size, validation_data, shuffle, callbacks, initial_epoch)
                 finally:
                     self._threads = None
+            if self._restore_finite():  # the last update overflowed: no later batch's loss showed it
+                raise TrainingError(f"the last update of epoch {self.epochs_done} made the weights NaN or "
+                                    f"infinite: they are put back to those at the start of that epoch (the last "
+                                    f"finite ones). {_ADVICE}")
             if self._stop:
                 history.stop_reason = "stopped by the user"
         except TrainingError as exc:
@@ -307,6 +334,7 @@ class Trainer:
         """One pass over the data; returns the number of samples trained and the epoch's running logs."""
         n = len(xs[0])
         batches = -(-n // batch_size)
+        self._finite = self._snapshot()  # put back if an update of this epoch overflows the weights
         loss_sum, metric_sets = 0.0, self._new_metrics()
         named = self._metric_names(metric_sets)
         # one batch of the whole set (batch gradient descent): order does not matter, slices are views
@@ -323,10 +351,12 @@ class Trainer:
             if self._threads is not None:
                 self._threads.step_done(time.perf_counter() - started)
             if not math.isfinite(loss):
-                raise TrainingError(
-                    f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, "
-                    f"batch {b + 1}: training stopped before applying that batch. Lower the learning "
-                    "rate, scale the input data, or add gradient clipping (clipnorm)")
+                what = f"the loss became {'NaN' if np.isnan(loss) else 'infinite'} at epoch {epoch + 1}, batch {b + 1}"
+                if self._restore_finite():
+                    raise TrainingError(f"{what}: an update before it had made the weights NaN or infinite, so "
+                                        f"they are put back to those at the start of epoch {epoch + 1} (the last "
+                                        f"finite ones) and training stopped. {_ADVICE}")
+                raise TrainingError(f"{what}: training stopped before applying that batch. {_ADVICE}")
             size = len(bx[0])
             done += size
             self._seen += size
@@ -342,13 +372,14 @@ class Trainer:
 
     def evaluate(self, x: Any, y: Any, batch_size: int = 32) -> dict[str, float]:
         """Loss and metrics over a whole data set, in inference mode."""
+        batch_size = whole_number("batch_size", batch_size)
         xs, ys = self.check_data(x, y)
         n = len(xs[0])
         metric_sets = self._new_metrics()
         named = self._metric_names(metric_sets)
         loss_sum = 0.0
         with self.network.compute_scope():
-            for start in range(0, n, max(1, batch_size)):
+            for start in range(0, n, batch_size):
                 bx, by = _batch(xs, ys, None, start, min(n, start + batch_size))
                 loss, outputs = self.compute_loss(bx, by, training=False)
                 loss_sum += loss * len(bx[0])
@@ -398,14 +429,20 @@ def _batch(xs, ys, order, start, stop):
     for k, (a, b) in enumerate(zip(xs, bx)):
         if is_lazy(a):
             check_finite(b, f"input {k + 1}", f" in rows {start}..{stop - 1}" + (" of this epoch's order" if order
-                                                                                 is not None else ""))
+                                                                                 is not None else ""),
+                         np.arange(start, stop) if order is None else idx)
     return bx, by
 
 
-def check_finite(a: np.ndarray, what: str, where: str = "") -> None:
-    if not np.all(np.isfinite(a)):
-        raise ShapeError(f"{what} contains {int(np.sum(~np.isfinite(a)))} NaN or infinite values{where}: "
-                         "remove or impute them")
+def check_finite(a: np.ndarray, what: str, where: str = "", rows: np.ndarray | None = None) -> None:
+    """A ShapeError naming the first row (sample) of ``a`` that holds a NaN or an infinite value, if any;
+    ``rows``: the data set's row of each row of ``a`` (a batch's)."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        row = int(np.argmax(bad.reshape(len(a), -1).any(axis=1))) if a.ndim else 0
+        row = row if rows is None else int(rows[row])
+        raise ShapeError(f"{what} contains {int(np.count_nonzero(bad))} NaN or infinite values{where}, the first "
+                         f"in row {row}: remove or impute them")
 
 
 def _repeat(arrays: list, metric_sets: list[list]) -> list:
