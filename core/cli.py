@@ -3,13 +3,14 @@
 (:mod:`app.launcher`) opens the application when no sub-command is given and hands everything else here.
 
 GUI-free like the rest of ``core``: nothing here imports the application. Exit codes: 0 success, 1 failure,
-2 usage error.
+2 usage error, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Any, Sequence
@@ -17,7 +18,17 @@ from typing import Any, Sequence
 import core
 
 
-EPILOG = ("Exit codes: 0 success, 1 failure (a message on stderr says why), 2 usage error. "
+# The ranges of the numbers the command line takes: those of the training panel's fields, so that the settings a
+# run stores in its file read back there.
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 1_000_000
+MAX_SEED = 2**31 - 1
+MAX_REPEAT = 1_000
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+EPILOG = ("Exit codes: 0 success, 1 failure (a message on stderr says why), 2 usage error, 130 interrupted "
+          "(Ctrl-C; train saves what it trained first). "
           "Run `neurocanvas COMMAND --help` for a command's options.")
 
 
@@ -56,23 +67,28 @@ def _add_data(cmd: Any, what: str = "the data") -> None:
                           "images with one subfolder per class")
     cmd.add_argument("--param", action="append", metavar="KEY=VALUE",
                      help="a parameter of the sample data set (repeatable), e.g. --param n=1000")
-    cmd.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")
+    cmd.add_argument("--batch-size", type=_int_in(1, MAX_BATCH_SIZE), default=32,
+                     help=f"samples per batch, 1 to {MAX_BATCH_SIZE:,} (default 32)")
 
 
 def _add_train(sub: Any) -> None:
     cmd = _command(sub, "train", "train a model file on a sample data set or a data file",
                    "print the final metrics and the history as one JSON object (progress still goes to stderr)")
     _add_data(cmd, "the training data")
-    cmd.add_argument("--epochs", type=_positive_int, default=10, help="epochs to train (default 10)")
+    cmd.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=10,
+                     help=f"epochs to train, 1 to {MAX_EPOCHS:,} (default 10)")
     cmd.add_argument("--optimizer", help="optimiser by Keras name (adam, sgd, rmsprop, ...); default: the file's, "
                                          "else adam")
-    cmd.add_argument("--lr", type=float, help="learning rate (default: the file's, else the optimiser's default)")
+    cmd.add_argument("--lr", type=_positive_float, help="learning rate, a finite number > 0 (default: the file's, "
+                                                        "else the optimiser's default)")
     cmd.add_argument("--loss", help="loss by Keras name; default: the file's, else chosen from the data and the "
                                     "output layer")
     _add_backend(cmd, oracles=True)
-    cmd.add_argument("--seed", type=int, default=0, help="seed of the split, weights and shuffling (default 0)")
-    cmd.add_argument("--validation-split", type=float, default=0.1, metavar="FRACTION",
-                     help="fraction of the data held out for validation (default 0.1; 0 for none)")
+    cmd.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
+                     help=f"seed of the split, weights and shuffling, 0 to {MAX_SEED} (default 0)")
+    cmd.add_argument("--validation-split", type=_fraction, default=0.1, metavar="FRACTION",
+                     help="fraction of the data held out for validation, at least 0 and below 1 (default 0.1; "
+                          "0 for none)")
     cmd.add_argument("--scale", choices=("none", "standard", "minmax"), default="none",
                      help="fit input scaling on the training split and store it in the model file")
     cmd.add_argument("--out", metavar="TRAINED.h5", help="where to save the trained model (default: MODEL.h5 "
@@ -98,6 +114,9 @@ def _add_predict(sub: Any) -> None:
     _add_data(cmd, "the inputs: a .npy array of samples, or anything train accepts (its targets are ignored)")
     cmd.add_argument("--out", required=True, metavar="PRED.csv|PRED.npy",
                      help="output file: .csv (a row per sample, the predicted class first for classifiers) or .npy")
+    cmd.add_argument("--allow-nan", action="store_true",
+                     help="predict for inputs with NaN or infinite values too (their outputs are NaN); without it "
+                          "such inputs are refused, naming the first bad row")
 
 
 def _add_export(sub: Any) -> None:
@@ -113,15 +132,46 @@ def _add_bench(sub: Any) -> None:
     bench.add_argument("--workload", action="append", metavar="NAME",
                        help="a workload to run (repeatable; default: all): " + ", ".join(_workload_names()))
     _add_backend(bench, oracles=False)
-    bench.add_argument("--repeat", type=int, default=3, help="measured epochs after the warm-up (default 3)")
+    bench.add_argument("--repeat", type=_int_in(1, MAX_REPEAT), default=3,
+                       help=f"measured epochs after the warm-up, 1 to {MAX_REPEAT} (default 3)")
     bench.add_argument("--no-first-batch", action="store_true", help="skip the cold/warm first-batch timings")
     bench.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+def _int_in(low: int, high: int) -> Any:
+    """An argparse type: a whole number from ``low`` to ``high``, else a usage error that gives the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+    return parse
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
     return value
 
 
@@ -138,9 +188,6 @@ def _bench(args: argparse.Namespace) -> int:
     if unknown:
         print(f"neurocanvas bench: unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}",
               file=sys.stderr)
-        return 2
-    if args.repeat < 1:
-        print("neurocanvas bench: --repeat must be at least 1", file=sys.stderr)
         return 2
     results = []
     for result in run(names, args.backend, args.repeat, not args.no_first_batch):
@@ -181,12 +228,20 @@ def _plain(value: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from core import commands
     runner = getattr(commands, f"run_{args.command}")
-    _print_result(args.command, runner(args), getattr(args, "json", False))
-    return 0
+    result = runner(args)
+    _print_result(args.command, result, getattr(args, "json", False))
+    return EXIT_INTERRUPTED if result.get("interrupted") else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # Ctrl-C: the user knows why; a traceback would only hide the message
+        print("\nneurocanvas: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -201,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from core.commands import UsageError
         print(f"neurocanvas {args.command}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        print(f"\nneurocanvas {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): not our failure to report
         sys.stdout = open(os.devnull, "w")
         return 1

@@ -8,16 +8,20 @@ Errors a user can fix raise :class:`UsageError` (exit code 2) or a :class:`~core
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from core import tasks
-from core.errors import NeuroCanvasError
+from core.errors import ConfigError, NeuroCanvasError
 from core.formatting import format_shape
 
 class UsageError(NeuroCanvasError):
@@ -36,15 +40,22 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
+        if isinstance(params[key], float) and not math.isfinite(params[key]):
+            raise UsageError(f"--param {item!r}: the value must be a finite number")
     return params
 
 
 def load_data(spec: str, params: dict[str, Any] | None = None) -> Any:
     """A :class:`core.data.Dataset` from a sample name or any data file :func:`core.data.load_file` reads (CSV,
     .npz, .npy pairs, HDF5, MNIST IDX, a folder of images with one subfolder per class)."""
-    from core.data import load_file, load_sample, sample_names
+    from core.data import DataError, load_file, load_sample, sample_names
     if spec in sample_names():
-        return load_sample(spec, **(params or {}))
+        if not params:
+            return load_sample(spec)
+        try:
+            return load_sample(spec, **params)
+        except (ConfigError, DataError) as exc:  # a --param out of range or of the wrong kind: a usage error
+            raise UsageError(f"--param: {exc}") from None
     if not Path(spec).exists():
         raise UsageError(f"--data {spec!r} is neither a sample data set (`neurocanvas samples` lists them) nor an "
                          "existing file")
@@ -58,6 +69,24 @@ def inputs_of(spec: str, params: dict[str, Any] | None = None) -> np.ndarray:
     if spec.lower().endswith(".npy") and Path(spec).is_file():
         return np.load(spec, allow_pickle=False)
     return np.asarray(load_data(spec, params).x)
+
+
+def _refuse_non_finite(x: Any, command: str, allow_flag: bool = False) -> None:
+    """A NeuroCanvasError naming the first sample (row) of ``x`` with a NaN or an infinite value, if any: the
+    network would turn it into NaN outputs (or, before, plausible ones) without a word."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fc" or x.ndim == 0 or x.size == 0:
+        return
+    rows = x.reshape(len(x), -1)
+    bad = ~np.isfinite(rows)
+    bad_rows = bad.any(axis=1)
+    if bad_rows.any():
+        row = int(np.argmax(bad_rows))
+        feature = int(np.argmax(bad[row]))
+        allow = f", or pass --allow-nan to {command} them anyway (their outputs are then NaN)" if allow_flag else ""
+        raise NeuroCanvasError(f"the inputs hold NaN or infinite values in {int(bad_rows.sum())} row(s), the first "
+                               f"in row {row} ({float(rows[row, feature])} at feature {feature}): drop or impute "
+                               f"those rows{allow}")
 
 
 def _prepared(model: Any, x: Any) -> np.ndarray:
@@ -150,16 +179,47 @@ def run_train(args: Any) -> dict[str, Any]:
     validation = (_prepared(model, val.x), _targets(model, val)) if len(val) else None
     bar = [] if args.quiet else [ProgressBar(1 if sys.stderr.isatty() else 2, file=sys.stderr)]
     previous = getattr(model, "history", None)
-    history = model.fit(_prepared(model, train.x), _targets(model, train), batch_size=args.batch_size,
-                        epochs=args.epochs, verbose=0, callbacks=bar, validation_data=validation)
+    x, y = _prepared(model, train.x), _targets(model, train)
+    with _stop_on_interrupt(lambda: model.trainer.stop()) as interrupted:
+        history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, callbacks=bar,
+                            validation_data=validation)
+    if interrupted:
+        history.stop_reason = "interrupted (Ctrl-C)"
     _merge_history(model, previous, history)
     _record_run(model, args, history, first_epoch=len(previous.epoch) if previous is not None else 0)
     out = trained_path(args.model, args.out)
     save_model(model, out)
+    if interrupted:
+        print(f"neurocanvas train: interrupted: saved the model as trained so far ({len(history.epoch)} of "
+              f"{args.epochs} epoch(s)) with its history to {out}", file=sys.stderr)
     final = {k: v[-1] for k, v in history.history.items()}
     return {"model": str(out), "epochs": len(history.epoch), "samples": len(train),
             "validation_samples": len(val), "final": final, "history": history.history,
-            "stop_reason": history.stop_reason}
+            "stop_reason": history.stop_reason, "interrupted": bool(interrupted)}
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(stop: Any) -> Iterator[list[bool]]:
+    """While training: the first Ctrl-C (SIGINT) calls ``stop`` (the trainer ends after the current batch) and the
+    list it yields becomes true; a second one aborts at once (a KeyboardInterrupt, reported without a traceback).
+    Elsewhere than in the main thread signals cannot be caught, and Ctrl-C keeps its usual effect."""
+    interrupted: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        interrupted.append(True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the next Ctrl-C aborts
+        print("\nneurocanvas train: stopping after this batch and saving (Ctrl-C again to abort without saving)",
+              file=sys.stderr, flush=True)
+        stop()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _record_run(model: Any, args: Any, history: Any, first_epoch: int) -> None:
@@ -190,6 +250,7 @@ def _merge_history(model: Any, previous: Any, latest: Any) -> None:
 def run_evaluate(args: Any) -> dict[str, Any]:
     model = open_model(args.model, weights=True)
     data = load_data(args.data, parse_params(args.param))
+    _refuse_non_finite(data.x, "evaluate")
     if model.loss is None:
         model.compile(optimizer="adam", loss=_default_loss(model, data),
                       metrics=tasks.suggest_metrics(data.task))
@@ -200,7 +261,10 @@ def run_evaluate(args: Any) -> dict[str, Any]:
 
 def run_predict(args: Any) -> dict[str, Any]:
     model = open_model(args.model, compile=False, weights=True)
-    x = _prepared(model, inputs_of(args.data, parse_params(args.param)))
+    x = inputs_of(args.data, parse_params(args.param))
+    if not args.allow_nan:
+        _refuse_non_finite(x, "predict", allow_flag=True)
+    x = _prepared(model, x)
     out = model.predict(x, batch_size=args.batch_size)
     if isinstance(out, list):
         raise UsageError("the model has several outputs: predict writes one; use the Python API for it")
@@ -216,7 +280,8 @@ def run_predict(args: Any) -> dict[str, Any]:
 
 
 def _write_predictions_csv(path: Path, model: Any, out: np.ndarray) -> None:
-    """One row per sample; for a softmax classifier the predicted class first, then one column per class."""
+    """One row per sample; for a softmax classifier the predicted class first (empty where the outputs are NaN),
+    then one column per class."""
     import csv
     flat = out.reshape(len(out), -1)
     prep = getattr(model, "preprocessing", None)
@@ -228,7 +293,7 @@ def _write_predictions_csv(path: Path, model: Any, out: np.ndarray) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow((["predicted"] if softmax else []) + list(names))
         for row in flat:
-            head = [names[int(np.argmax(row))]] if softmax else []
+            head = [names[int(np.argmax(row))] if np.all(np.isfinite(row)) else ""] if softmax else []
             writer.writerow(head + [repr(float(v)) for v in row])
 
 
