@@ -219,6 +219,8 @@ TRAINING = '''def train(data=None, epochs=EPOCHS, batch_size=BATCH_SIZE, validat
     """Train as the design's run did, on one process or under torchrun (DistributedDataParallel, one batch of
     ``batch_size`` shared among the processes); rank 0 keeps a checkpoint after each epoch and writes the
     trained weights and the run's history to TRAINED at the end."""
+    if not TRAINABLE:
+        raise SystemExit("this script trains a network of one input and one output only; it predicts with any")
     distributed = "WORLD_SIZE" in os.environ
     cuda = torch.cuda.is_available()
     if distributed:
