@@ -111,3 +111,22 @@ def test_the_exporter_refuses_by_name_before_writing(tmp_path):
 
 def test_every_translated_type_is_registered():
     assert set(TRANSLATORS) <= set(registry.all_types())
+
+
+def test_hostile_names_stay_names(tmp_path):
+    """Names from a model file anyone can make reach the script only as string literals or identifiers."""
+    import ast
+
+    g = Graph()
+    source = g.add_layer("InputLayer", {"shape": (3,)}, name='in"""\nimport os')
+    layer = g.add_layer("Dense", {"units": 2}, name="class")
+    g.connect(source, layer)
+    m = Model.from_graph(g, name='m"""; os.system("x") #\\')
+    text = torch_script(m, 'w"""\\.h5')
+    tree = ast.parse(text)
+    assert ast.get_docstring(tree).startswith("The design")
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Call) and
+                getattr(node.func, "attr", None) == "system"]
+    names = {node.targets[0].id: node.value for node in tree.body if isinstance(node, ast.Assign) and
+             isinstance(node.targets[0], ast.Name)}
+    assert ast.literal_eval(names["MODEL_NAME"]) == m.name

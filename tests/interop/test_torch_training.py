@@ -101,7 +101,7 @@ def test_torchrun_on_two_processes_trains_and_the_weights_reopen(tmp_path):
     assert reopened.runs[-1].settings["processes"] == 2
 
 
-def test_a_csv_file_trains_too(tmp_path):
+def test_a_csv_file_trains_and_a_run_resumes_from_its_checkpoint(tmp_path):
     reference.require()
     rng = np.random.default_rng(2)
     x = rng.normal(size=(30, 3)).astype(np.float32)
@@ -110,7 +110,10 @@ def test_a_csv_file_trains_too(tmp_path):
     _prepared(tmp_path, graph, x, y, "mean_squared_error", optimizers.get("rmsprop"))
     table = np.column_stack([x, y])
     np.savetxt(tmp_path / "data.csv", table, delimiter=",", header="a,b,c,target", comments="")
-    reference.check(reference.run(["net_torch.py", "--train", "data.csv", "--epochs", "2"], tmp_path))
+    reference.check(reference.run(["net_torch.py", "--train", "data.csv", "--epochs", "1"], tmp_path))
+    resumed = reference.run(["net_torch.py", "--train", "data.csv", "--epochs", "2", "--resume"], tmp_path)
+    reference.check(resumed)
+    assert "epoch 2/2" in resumed.stdout and "epoch 1/2" not in resumed.stdout, "resumed after the checkpoint"
     _, reopened = _reopened_predicts_as_torch(tmp_path, x)
     assert reopened.history.epoch == [0, 1]
 
