@@ -121,7 +121,7 @@ def training(app, folder: Path, size: QSize, scheme: str) -> Path:
     if not panel.start():
         raise RuntimeError(f"the run did not start: {panel.message.text()}")
     _show_training(app, window, size)
-    panel.tabs.setCurrentWidget(panel.plots)
+    panel.show_view(panel.plots)
     _wait(app, lambda: panel.plots.current is not None and len(panel.plots.current.epoch_x) >= EPOCHS_SHOWN, 300)
     _settle(app, 0.5)
     path = _save(window, folder / file_name("training", size, scheme), size)
@@ -155,7 +155,7 @@ def reopened(app, folder: Path, size: QSize, scheme: str, model_path: Path) -> P
     _wait(app, lambda: panel.state == "idle", 120)  # the evaluation views are recomputed from the saved weights
     if not panel.buttons["continue"].isEnabled():
         raise RuntimeError(f"Continue is not lit on the reopened model: {panel.message.text()}")
-    panel.tabs.setCurrentWidget(panel.boundary)
+    panel.show_view(panel.boundary)
     _settle(app, 0.5)
     path = _save(window, folder / file_name("reopened", size, scheme), size)
     _close(window)

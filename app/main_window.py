@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.scene)
         self.start_page = StartPage()
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.start_page)
+        self.pages.addWidget(scrolling(self.start_page))  # its lists scroll: the canvas area can be small
         self.pages.addWidget(self.view)
         self.setCentralWidget(self.pages)
         self.banner = QLabel(self.view)

@@ -21,6 +21,7 @@ from app.evaluation.registry import evaluation_views
 from app.training.plots import TrainingPlots
 from app.training.settings_form import SettingsForm
 from app.training.worker import Finished, Job, TrainingWorker
+from app.widgets import scrolling
 from core import tasks
 from core.data import DataError, Splits, load_sample
 from core.errors import NeuroCanvasError
@@ -83,7 +84,7 @@ class TrainingPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Curves")
         for view in self.views:
-            self.tabs.addTab(view, view.title)
+            self.tabs.addTab(scrolling(view), view.title)  # a tall view scrolls: the panel fits a laptop
         right = QWidget()
         box = QVBoxLayout(right)
         box.setContentsMargins(4, 0, 0, 0)
@@ -176,6 +177,14 @@ class TrainingPanel(QWidget):
         elif problems:
             self.message.setText("The saved training settings could not all be used: " + "; ".join(problems))
 
+    def show_view(self, view: Any) -> None:
+        """Bring the tab of ``view`` (an evaluation view, or the plots) to the front."""
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page is view or getattr(page, "widget", lambda: None)() is view:
+                self.tabs.setCurrentIndex(index)
+                return
+
     def choose_sample(self, name: str) -> None:
         """Select the sample data set ``name`` (a template made for it was opened)."""
         if self.state == "idle" and not self.form.select_sample(name):
@@ -184,12 +193,13 @@ class TrainingPanel(QWidget):
     def _replace_views(self) -> None:
         """Fresh evaluation views (tabs), so nothing of another document's run stays on them."""
         current = self.tabs.currentIndex()
-        for view in self.views:
-            self.tabs.removeTab(self.tabs.indexOf(view))
-            view.deleteLater()
+        while self.tabs.count() > 1:  # every tab after the curves
+            page = self.tabs.widget(1)
+            self.tabs.removeTab(1)
+            page.deleteLater()
         self.views = self._make_views()
         for view in self.views:
-            self.tabs.addTab(view, view.title)
+            self.tabs.addTab(scrolling(view), view.title)
         self.tabs.setCurrentIndex(min(current, self.tabs.count() - 1))
         self._views_used = False
 

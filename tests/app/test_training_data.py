@@ -63,5 +63,5 @@ def test_train_on_own_file(window, qtbot, tmp_path):
     with qtbot.waitSignal(panel.run_finished, timeout=TIMEOUT) as blocker:
         assert panel.start()
     assert blocker.args[0].outcome == "finished"
-    panel.tabs.setCurrentWidget(panel.predictions)
+    panel.show_view(panel.predictions)
     assert panel.predictions.table.rowCount() == 16  # the validation fifth, as a table
