@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
+from app import device_check
 from core import cli
 
 MODEL_SUFFIXES = (".h5", ".hdf5")
-DEVICE_BACKENDS = "--device-backends"  # for the application only: prints device_backend_states() as JSON
+DEVICE_BACKENDS = device_check.DEVICE_BACKENDS  # for the application only: prints the device states as JSON
 
 
 def opens_application(argv: Sequence[str]) -> bool:
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args == [DEVICE_BACKENDS]:
         if hasattr(os, "nice"):
             os.nice(10)  # background work: on a busy machine the application's GUI thread goes first
-        print(json.dumps(device_backend_states()))
+        print(json.dumps(device_check.device_backend_states()))
         return 0
     if not opens_application(args):
         return cli.main(args)
@@ -44,37 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"neurocanvas: the desktop application cannot start: {exc}", file=sys.stderr)
         return 1
     return int(application_main(args) or 0)
-
-
-def device_backend_states() -> dict[str, tuple[bool, str]]:
-    """Whether each backend that needs a device can train here, and why not (probing loads drivers: slow)."""
-    from core.kernels import backends
-    return {info.name: info.status for info in backends() if not info.is_host and not info.oracle}
-
-
-def device_backends_command() -> list[str]:
-    """The command line that prints :func:`device_backend_states` (a bundle is its own interpreter)."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, DEVICE_BACKENDS]
-    return [sys.executable, "-m", "app.launcher", DEVICE_BACKENDS]
-
-
-def ask_device_backends(done: Callable[[dict[str, tuple[bool, str]]], None]) -> None:
-    """Give ``done`` the :func:`device_backend_states` on the GUI thread, probed in another process (on a thread of
-    this one if that fails)."""
-    from app.worker_thread import run_in_background, run_in_subprocess
-
-    def answered(output: str | None) -> None:
-        try:
-            states = {name: (bool(ok), str(reason)) for name, (ok, reason) in json.loads(output).items()}
-        except (TypeError, ValueError):
-            answer: list[dict[str, tuple[bool, str]]] = []
-            run_in_background(lambda: answer.append(device_backend_states()), lambda: answer and done(answer[0]))
-            return
-        done(states)
-
-    root = Path(__file__).resolve().parents[1]  # where ``app`` is found, whatever the current folder
-    run_in_subprocess(device_backends_command(), answered, cwd=str(root))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from app.launcher import ask_device_backends
+from app.device_check import ask_device_backends
 from app.training.param_fields import box_value, param_box
 from app.widgets import compact_combo, guard_wheel
 from core import losses, optimizers
@@ -148,7 +148,7 @@ class SettingsForm(QWidget):
 
     def _check_backends_in_background(self) -> None:
         """Ask another process whether the device backends work: loading numba's CUDA part holds the interpreter
-        for over a second, which would freeze the window as it opens (see app.launcher)."""
+        for over a second, which would freeze the window as it opens (see app.device_check)."""
         def done(states: dict[str, tuple[bool, str]]) -> None:
             if shiboken6.isValid(self):
                 for name, (available, reason) in states.items():

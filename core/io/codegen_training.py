@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import NeuroCanvasError
+from core.io.codegen_text import INDENT, WIDTH, CodegenError, call, code, literal
 
 SCHEDULES = ("constant", "ExponentialDecay", "InverseTimeDecay", "CosineDecay", "StepDecay")
 NOT_IN_KERAS = {"StepDecay": "Keras has no StepDecay (the rate halved every few epochs)"}
-INDENT = "    "
 
 
 @dataclass
@@ -41,7 +41,6 @@ class Plan:
 def source_literal(value: Any) -> str:
     """Python source for a plain value (None, bool, int, finite float, str, or tuples, lists and dicts of them)
     that reads back as exactly that value; a ValueError for anything else."""
-    from core.io.codegen import literal
     _check_plain(value)
     text = literal(value, keras=False)
     if ast.literal_eval(text) != value:
@@ -225,7 +224,6 @@ def _target_lines(run: Plan, output_shape: tuple[int, ...] | None) -> list[str]:
 
 def docstring(text: str) -> list[str]:
     """A function's docstring, wrapped to the script's width."""
-    from core.io.codegen import WIDTH
     one = f'{INDENT}"""{text}"""'
     if len(one) <= WIDTH:
         return [one]
@@ -235,7 +233,6 @@ def docstring(text: str) -> list[str]:
 
 def comment(text: str) -> list[str]:
     """A comment in a function's body, wrapped to the script's width."""
-    from core.io.codegen import WIDTH
     return [f"{INDENT}# {line}" for line in textwrap.wrap(text, WIDTH - len(INDENT) - 2)]
 
 
@@ -260,9 +257,7 @@ def train_lines(run: Plan, metrics: list[str], keras: bool) -> list[str]:
             kwargs["metrics"] = source_literal(list(metrics))
         if not keras and run.seed is not None:
             kwargs["seed"] = source_literal(run.seed)
-        from core.io.codegen import call
         lines.append(INDENT + call("model.compile", [], kwargs, INDENT, raw=True))
-    from core.io.codegen import call
     fit = {"batch_size": "batch_size", "epochs": "epochs", "validation_split": "validation_split"}
     return lines + [f"{INDENT}return " + call("model.fit", ["x", "y"], fit, INDENT, raw=True, lead=7)]
 
@@ -278,7 +273,6 @@ def _rate_lines(run: Plan, keras: bool) -> list[str]:
         return comment(f"{NOT_IN_KERAS[run.schedule]}: the rate stays at the one the run started from.")
     if not uses_schedule(run, keras):
         return []
-    from core.io.codegen import call
     start = source_literal(start_rate(run))
     settings = {"ExponentialDecay": {"decay_steps": "steps", "decay_rate": "0.9"},
                 "InverseTimeDecay": {"decay_steps": "steps", "decay_rate": "0.5"},
@@ -302,11 +296,9 @@ def start_rate(run: Plan) -> float:
 def _optimizer_call(run: Plan, keras: bool) -> Any:
     """The optimiser's constructor: its class by Keras name, the rate, and the options that differ from their
     defaults (every core option is one Keras has too, under the same name)."""
-    from core.io.codegen import code
     from core.io.keras_model import KERAS_OPTIMIZERS
     cls = type(run.optimizer).__name__
     if keras and cls not in KERAS_OPTIMIZERS:
-        from core.io.codegen import CodegenError
         raise CodegenError(f"Keras has no {cls} optimiser: choose another for the next run")
     defaults = type(run.optimizer)().get_config()
     config = run.optimizer.get_config()
@@ -317,5 +309,4 @@ def _optimizer_call(run: Plan, keras: bool) -> Any:
 
 
 def _call(func: str, args: list[str], params: dict[str, Any]) -> str:
-    from core.io.codegen import call
     return call(func, args, {k: source_literal(v) for k, v in params.items()}, INDENT * 2, raw=True, lead=15)

@@ -100,12 +100,13 @@ for name in ("_load_kernels", "load_engine"):
         setattr(entry, name, timed("engine", getattr(entry, name)))
 
 import app.launcher as launcher
-if hasattr(launcher, "ask_device_backends"):  # the training form's device check, answered from another process
-    real_ask = launcher.ask_device_backends
+import app.device_check as device_check
+if hasattr(device_check, "ask_device_backends"):  # the training form's device check, answered from another process
+    real_ask = device_check.ask_device_backends
     def ask_device_backends(done):
         marks["device_check_asked"] = now()
         real_ask(timed("device_check_answer", done))
-    launcher.ask_device_backends = ask_device_backends
+    device_check.ask_device_backends = ask_device_backends
 code = launcher.main([])
 gaps = [(b - a, a) for a, b in zip(probe.ticks, probe.ticks[1:])]
 def largest(after, before=1e9):
