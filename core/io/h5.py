@@ -192,12 +192,13 @@ def _clipped(message: str) -> ModelFileError:
 def _read(path: str, compile: bool) -> ModelState:
     f, budget = h5_safe.open_file(path)
     with f:
-        if read_attr(f, "model_config", budget) is None:
+        config_text = read_attr(f, "model_config", budget)
+        if config_text is None:
             raise ModelFileError(f"{path}: no model_config: this HDF5 file holds no Keras model (a weights-only "
                                  "file cannot be opened as a model)")
         version = read_attr(f, "keras_version", budget)
         keras_version = read_text(version) if version is not None else None
-        model_config = json.loads(read_text(read_attr(f, "model_config", budget)))
+        model_config = json.loads(read_text(config_text))
         graph, keras_ids, name = graph_from_model_config(model_config, keras_version)
         ours = _our_group(f, budget)
         document = h5_state.read_state(ours, budget) if ours is not None else None
