@@ -27,17 +27,15 @@ def device_backends_command() -> list[str]:
 
 
 def ask_device_backends(done: Callable[[dict[str, tuple[bool, str]]], None]) -> None:
-    """Give ``done`` the :func:`device_backend_states` on the GUI thread, probed in another process (on a thread of
-    this one if that fails)."""
-    from app.worker_thread import run_in_background, run_in_subprocess
+    """Give ``done`` the :func:`device_backend_states` on the GUI thread, probed in another process; an empty
+    answer when that process gave none (the caller says so; probing here instead would freeze the window)."""
+    from app.worker_thread import run_in_subprocess
 
     def answered(output: str | None) -> None:
         try:
-            states = {name: (bool(ok), str(reason)) for name, (ok, reason) in json.loads(output).items()}
-        except (TypeError, ValueError):
-            answer: list[dict[str, tuple[bool, str]]] = []
-            run_in_background(lambda: answer.append(device_backend_states()), lambda: answer and done(answer[0]))
-            return
+            states = {str(name): (bool(ok), str(reason)) for name, (ok, reason) in json.loads(output).items()}
+        except (TypeError, ValueError, AttributeError):
+            states = {}
         done(states)
 
     root = Path(__file__).resolve().parents[1]  # where ``app`` is found, whatever the current folder

@@ -9,11 +9,14 @@ the window paints first, and the threads do not take the interpreter from the GU
 
 from __future__ import annotations
 
+import atexit
+
 import gc
 import threading
 import time
 from typing import Callable, Sequence
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 
 QUIT_WAIT_S = 15.0  # longest that quitting waits for background work; a hung thread is then left behind
@@ -53,6 +56,9 @@ def run_in_background(work: Callable[[], None], done: Callable[[], None]) -> thr
     return thread
 
 
+_stop_at_exit: list[bool] = []
+
+
 def run_in_subprocess(argv: Sequence[str], done: Callable[[str | None], None], cwd: str = "") -> QProcess:
     """Run the program ``argv`` in another process; ``done`` gets what it printed (or None if it failed) on the GUI
     thread. Work that would hold this interpreter for long (a C library's set-up) leaves the GUI alone there."""
@@ -65,6 +71,8 @@ def run_in_subprocess(argv: Sequence[str], done: Callable[[str | None], None], c
 
     def finished(code: int, status: QProcess.ExitStatus) -> None:
         _processes.discard(process)
+        if not shiboken6.isValid(process):  # destroyed with the interpreter: nobody is waiting any more
+            return
         ok = status == QProcess.NormalExit and code == 0
         done(bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace") if ok else None)
         process.deleteLater()
@@ -77,6 +85,9 @@ def run_in_subprocess(argv: Sequence[str], done: Callable[[str | None], None], c
     process.errorOccurred.connect(failed)
 
     def start() -> None:
+        if not _processes and not _stop_at_exit:
+            atexit.register(stop_processes)  # also where no event loop quits (a script, the tests)
+            _stop_at_exit.append(True)
         _processes.add(process)
         _wait_for_threads_on_quit()
         process.start()
@@ -119,6 +130,8 @@ def _wait_for_threads_on_quit() -> None:
 def stop_processes() -> None:
     """Stop the processes started by :func:`run_in_subprocess` that still run; their callbacks are not called."""
     for process in list(_processes):
+        if not shiboken6.isValid(process):
+            continue
         process.finished.disconnect()
         process.kill()
         process.waitForFinished(1000)

@@ -138,11 +138,13 @@ class SettingsForm(QWidget):
         self.seed.setToolTip("Same seed, same initial weights and batch order: runs are repeatable")
         form.addRow("Seed", self.seed)
         self.backend = QComboBox()
+        self._device_backends: list[str] = []
         for info in backends():
             if not info.oracle:  # the reference kernels check the others; too slow to train on
                 self.backend.addItem(info.label, info.name)
                 if not info.is_host:
                     self._offer_backend(info.name, False, "checking for a device…")
+                    self._device_backends.append(info.name)
         self._check_backends_in_background()
         form.addRow("Backend", self.backend)
 
@@ -151,7 +153,8 @@ class SettingsForm(QWidget):
         for over a second, which would freeze the window as it opens (see app.device_check)."""
         def done(states: dict[str, tuple[bool, str]]) -> None:
             if shiboken6.isValid(self):
-                for name, (available, reason) in states.items():
+                for name in self._device_backends:
+                    available, reason = states.get(name, (False, "the check for a device gave no answer"))
                     self._offer_backend(name, available, reason)
 
         ask_device_backends(done)
