@@ -329,6 +329,7 @@ class MainWindow(QMainWindow):
         chosen = ids[0] if len(ids) == 1 else None
         if chosen != self.inspector.layer_id:
             self.inspector.set_layer(chosen, self.scene.status.get(chosen) if chosen else None)
+        self.training_area.layer_selected(chosen)
 
     def _on_palette_layer_activated(self, type_name: str) -> None:
         self.show_canvas()

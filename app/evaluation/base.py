@@ -6,7 +6,8 @@ that :meth:`~EvaluationView.applies_to` the run: :meth:`~EvaluationView.run_star
 :meth:`~EvaluationView.job_fields`, what the worker should compute for it), :meth:`~EvaluationView.records` with
 each packet of records, :meth:`~EvaluationView.tick` on the panel's redraw timer, and
 :meth:`~EvaluationView.run_finished`. :meth:`~EvaluationView.data_changed` hears the data set change between
-runs. Every hook does nothing by default, so a view overrides only what it shows.
+runs, :meth:`~EvaluationView.layer_selected` a layer chosen on the canvas, and :meth:`~EvaluationView.show_sample`
+a sample chosen in another view. Every hook does nothing by default, so a view overrides only what it shows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class RunContext:
         eval_x, eval_labels: the split predicted at the end (validation, or training when nothing is held out).
         input_shape: the network's input shape, without the batch axis.
         fresh: a new run from fresh weights; False when it continues the last run.
+        network: the network that trains. It belongs to the worker while the run goes: a view may use it only
+            after :meth:`~EvaluationView.run_finished`, on the GUI thread, for small things (one sample).
     """
 
     data: Any
@@ -36,6 +39,7 @@ class RunContext:
     eval_labels: np.ndarray
     input_shape: tuple[int, ...]
     fresh: bool = True
+    network: Any = None
 
 
 class EvaluationView:
@@ -74,3 +78,14 @@ class EvaluationView:
 
     def run_finished(self, outcome: Any, context: RunContext) -> None:
         """The run ended; ``outcome`` is a :class:`~app.training.worker.Finished`."""
+
+    def layer_selected(self, layer_id: str | None) -> None:
+        """The user selected one layer on the canvas (None: no layer, or several)."""
+
+    def show_sample(self, index: int) -> bool:
+        """Show sample ``index`` of the evaluation split (another view chose it); True if this view shows it.
+
+        A view that lets the user choose a sample emits ``sample_chosen(int)``: the panel passes it to every
+        view and brings the first that shows it to the front.
+        """
+        return False

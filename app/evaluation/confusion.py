@@ -1,16 +1,20 @@
-"""The confusion matrix on the validation (or training) split, with per-class precision and recall."""
+"""The confusion matrix on the validation (or training) split, with per-class precision and recall; clicking a
+cell lists its samples (true A, predicted B) with their confidences, and choosing one shows it inside the
+network."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app import theme
 from app.evaluation.base import EvaluationView, RunContext
+from app.evaluation.images import image_pixmap
 from app.training.worker import Predictions
 from core.metrics import confusion_matrix, precision_recall_f1
 
@@ -51,11 +55,24 @@ def confidences(outputs: np.ndarray) -> np.ndarray:
     return out.max(axis=-1)
 
 
+MAX_CELL_SAMPLES = 200  # a cell's samples listed at once (the most confident first)
+
+
+def cell_samples(labels: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, true_class: int,
+                 predicted_class: int) -> np.ndarray:
+    """Indices of the samples of one cell (true ``true_class``, predicted ``predicted_class``), the most confident
+    first (ties in index order)."""
+    rows = np.flatnonzero((np.asarray(labels) == true_class) & (np.asarray(predicted) == predicted_class))
+    return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
+
+
 class ConfusionView(QWidget, EvaluationView):
-    """Rows: true class; columns: predicted class, then precision and recall of the row's class."""
+    """Rows: true class; columns: predicted class, then precision and recall of the row's class. Under it, the
+    samples of the cell last clicked; choosing one emits ``sample_chosen(index)`` (an index into the split)."""
 
     key = "confusion"
     title = "Confusion matrix"
+    sample_chosen = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,15 +85,33 @@ class ConfusionView(QWidget, EvaluationView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
-        layout.addWidget(self.table, 1)
+        self.cell_heading = QLabel("Click a cell to list its samples.")
+        self.cell_heading.setWordWrap(True)
+        self.cell_list = QListWidget()
+        self.cell_list.setObjectName("confusionCellSamples")
+        cell = QVBoxLayout()
+        cell.addWidget(self.cell_heading)
+        cell.addWidget(self.cell_list, 1)
+        row = QHBoxLayout()  # the cell's samples beside the matrix: the panel is wider than it is tall
+        row.addWidget(self.table, 3)
+        row.addLayout(cell, 1)
+        layout.addLayout(row, 1)
+        self.table.cellClicked.connect(self._on_table_cell_clicked)
+        self.cell_list.itemClicked.connect(self._on_cell_list_item_clicked)
         self.matrix: np.ndarray | None = None
+        self.samples: dict[str, Any] | None = None  # the split's inputs, labels, predictions and confidences
 
     def records(self, packet: Sequence[Any], context: RunContext) -> None:
         for record in packet:
             if isinstance(record, Predictions):
-                self.set_result(record.outputs, context.eval_labels, context.data, record.split)
+                self.set_result(record.outputs, context.eval_labels, context.data, record.split, context.eval_x)
 
-    def set_result(self, outputs: np.ndarray, labels: np.ndarray, data: Any, split: str) -> None:
+    def set_result(self, outputs: np.ndarray, labels: np.ndarray, data: Any, split: str,
+                   x: np.ndarray | None = None) -> None:
+        """Show the matrix of ``outputs`` against ``labels``; with the inputs ``x``, cells list their samples."""
+        self.cell_list.clear()
+        self.cell_heading.setText("Click a cell to list its samples.")
+        self.samples = None
         if data.task != "classification":
             self.matrix = None
             self.table.clear()
@@ -84,9 +119,12 @@ class ConfusionView(QWidget, EvaluationView):
             self.heading.setText("A confusion matrix is for classification; see Predictions for this regression.")
             return
         k = data.num_classes
-        matrix = confusion_matrix(np.asarray(labels, np.int64), predicted_labels(outputs), num_classes=k)
+        predicted = predicted_labels(outputs)
+        matrix = confusion_matrix(np.asarray(labels, np.int64), predicted, num_classes=k)
         scores = precision_recall_f1(matrix)
         self.matrix = matrix
+        self.samples = {"x": x, "labels": np.asarray(labels, np.int64), "predicted": predicted,
+                        "confidence": confidences(outputs), "names": [str(n) for n in (data.class_names or range(k))]}
         names = list(data.class_names or range(k))
         self.table.clear()
         self.table.setRowCount(k)
@@ -109,6 +147,38 @@ class ConfusionView(QWidget, EvaluationView):
         accuracy = np.trace(matrix) / max(1, matrix.sum())
         self.heading.setText(f"Confusion matrix on the {split} split ({int(matrix.sum())} samples): accuracy "
                            f"{accuracy:.1%}. Rows: true class; columns: predicted class.")
+
+    def show_cell(self, true_class: int, predicted_class: int) -> np.ndarray:
+        """List the samples of one cell (thumbnails for images); returns their indices, in the list's order."""
+        s = self.samples
+        self.cell_list.clear()
+        if s is None:
+            return np.zeros(0, np.int64)
+        rows = cell_samples(s["labels"], s["predicted"], s["confidence"], true_class, predicted_class)
+        names = s["names"]
+        shown = rows[:MAX_CELL_SAMPLES]
+        images = s["x"] is not None and np.ndim(s["x"]) == 4
+        self.cell_list.setViewMode(QListView.IconMode if images else QListView.ListMode)
+        self.cell_list.setIconSize(QSize(40, 40))
+        self.cell_list.setResizeMode(QListView.Adjust)
+        for index in shown:
+            text = f"#{index} · {s['confidence'][index]:.0%}"
+            item = QListWidgetItem(QIcon(image_pixmap(s["x"][index], 40)), text) if images else QListWidgetItem(text)
+            item.setData(Qt.UserRole, int(index))
+            item.setToolTip(f"sample {index}: true {names[true_class]}, predicted {names[predicted_class]} "
+                            f"with {s['confidence'][index]:.1%} confidence")
+            self.cell_list.addItem(item)
+        more = f" (the {len(shown)} most confident shown)" if len(rows) > len(shown) else ""
+        self.cell_heading.setText(f"True {names[true_class]}, predicted {names[predicted_class]}: {len(rows)} "
+                                  f"sample(s){more}, most confident first. Choose one to look inside the network.")
+        return shown
+
+    def _on_table_cell_clicked(self, row: int, column: int) -> None:
+        if self.matrix is not None and column < len(self.matrix):
+            self.show_cell(row, column)
+
+    def _on_cell_list_item_clicked(self, item: QListWidgetItem) -> None:
+        self.sample_chosen.emit(int(item.data(Qt.UserRole)))
 
     def _colour_cells(self) -> None:
         """Shade each count by its share of the row, its number in a colour readable on that shade."""

@@ -6,31 +6,17 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                                QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.evaluation.base import EvaluationView, RunContext
 from app.evaluation.confusion import confidences, predicted_labels
+from app.evaluation.images import image_pixmap
 from app.training.worker import Predictions
 
 MAX_SHOWN = 240  # items drawn at once: enough to browse, cheap to build
-
-
-def image_pixmap(image: np.ndarray, side: int = 56) -> QPixmap:
-    """A grey or colour image ``(h, w[, c])`` of any range as a pixmap, scaled to ``side`` pixels."""
-    a = np.asarray(image, dtype=np.float64)
-    a = a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a
-    a = (a - a.min()) / max(float(np.ptp(a)), 1e-12) * 255
-    data = np.ascontiguousarray(a.astype(np.uint8))
-    h, w = data.shape[:2]
-    if data.ndim == 2:
-        qimage = QImage(data.data, w, h, w, QImage.Format_Grayscale8)
-    else:
-        data = np.ascontiguousarray(data[..., :3])
-        qimage = QImage(data.data, w, h, 3 * w, QImage.Format_RGB888)
-    return QPixmap.fromImage(qimage.copy()).scaled(side, side, Qt.KeepAspectRatio, Qt.FastTransformation)
 
 
 class PredictionsView(QWidget, EvaluationView):

@@ -8,6 +8,7 @@ from app.evaluation.base import EvaluationView
 from app.evaluation.boundary import BoundaryView
 from app.evaluation.confusion import ConfusionView
 from app.evaluation.health import HealthView
+from app.evaluation.internals import InsideView
 from app.evaluation.playground import OptimizerPlayground
 from app.evaluation.predictions import PredictionsView
 
@@ -15,6 +16,7 @@ _VIEWS: list[type[EvaluationView]] = [
     BoundaryView,
     ConfusionView,
     PredictionsView,
+    InsideView,
     HealthView,
     AugmentationPreview,
     OptimizerPlayground,

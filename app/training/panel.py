@@ -109,7 +109,20 @@ class TrainingPanel(QWidget):
         views = [cls.for_form(self.form) for cls in self._view_classes]
         for view in views:
             setattr(self, view.key, view)  # panel.boundary, panel.health, ...
+            if hasattr(view, "sample_chosen"):
+                view.sample_chosen.connect(self.show_sample)
         return views
+
+    def show_sample(self, index: int) -> None:
+        """Sample ``index`` of the evaluation split, chosen in one view, shown in the views that can show it."""
+        shown = [view for view in self.views if view.show_sample(index)]
+        if shown:
+            self.show_view(shown[0])
+
+    def layer_selected(self, layer_id: str | None) -> None:
+        """The canvas selection: one layer (or None), for the views that show a layer."""
+        for view in self.views:
+            view.layer_selected(layer_id)
 
     def _control_row(self) -> QHBoxLayout:
         """Start, pause, resume, step, stop and continue."""
@@ -469,7 +482,7 @@ class TrainingPanel(QWidget):
         p = self.prepared
         self._views_used = True
         self.context = RunContext(p["data"], p["x"], p["labels"], p["eval_x"], p["eval_labels"],
-                                  p["io"].input_shape, fresh)
+                                  p["io"].input_shape, fresh, self.window_.document.model.trainer.network)
         self.active_views = [view for view in self.views if view.applies_to(self.context)]
         asked: dict[str, Any] = {}
         for view in self.active_views:

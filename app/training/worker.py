@@ -2,7 +2,8 @@
 records reach the GUI as Qt signals, gathered in small packets at most 10 times a second.
 
 The worker never touches a widget. While it runs, the network belongs to it: the panel asks it (not the
-network) for decision-boundary grids, health snapshots and final predictions, which it computes between batches.
+network) for decision-boundary grids, health snapshots, looks inside the network and final predictions, which
+it computes between batches.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from PySide6.QtCore import QObject, Signal
 
 from app.worker_thread import collect_garbage_on_the_gui_thread_while, forget_finished_threads
 from core.errors import NeuroCanvasError, TrainingError
+from core.inspect import Look, look
 from core.training import BatchEnd, Callback, EpochEnd, History, Trainer
 
 PACKET_SECONDS = 0.1  # records are sent at most 10 times a second
 BOUNDARY_SECONDS = 0.25  # the decision boundary is recomputed at most 4 times a second
+INSIDE_SECONDS = 0.5  # the look inside the network at one sample, at most twice a second
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,26 @@ class BoundaryRecord:
 
     step: int
     outputs: np.ndarray
+
+
+@dataclass
+class InsideRequest:
+    """What the Inside view asks to see: sample ``index`` of ``x`` (the evaluation split) at ``layer_id`` (None:
+    the output). The view changes ``index`` and ``layer_id`` while a run goes; the worker reads them between
+    batches (each is one attribute, written and read whole)."""
+
+    x: np.ndarray
+    index: int = 0
+    layer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InsideRecord:
+    """A look inside the network (a :class:`core.inspect.Look`) at sample ``index`` after ``step`` batches."""
+
+    step: int
+    index: int
+    look: Look
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,7 @@ class Job:
     evaluation: tuple[str, np.ndarray, np.ndarray] | None = None  # (split name, x, y) predicted at the end
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
     boundary_grid: np.ndarray | None = None
+    inside: InsideRequest | None = None  # a sample and layer to look at between batches
     seed: int = 0
     review: bool = False  # no training: only what the views show of the current weights (a reopened model)
 
@@ -112,6 +136,7 @@ class _Relay(Callback):
         self.pending: list[Any] = []
         self.last_packet = 0.0
         self.last_boundary = 0.0
+        self.last_inside = 0.0
         self.step = 0
 
     def on_batch_end(self, record: BatchEnd) -> None:
@@ -132,17 +157,35 @@ class _Relay(Callback):
         if grid is not None and now - self.last_boundary >= BOUNDARY_SECONDS:
             self.pending.append(BoundaryRecord(self.step, worker.trainer.predict(grid, batch_size=4096)[0]))
             self.last_boundary = now
+        if now - self.last_inside >= INSIDE_SECONDS:
+            self.look_inside()
+            self.last_inside = now
         packet, self.pending = tuple(self.pending), []
         self.last_packet = now
         worker.send(packet)
+
+    def look_inside(self) -> None:
+        """Add a look at the sample and layer the Inside view asks for now (if it asks, and the index fits)."""
+        request = self.worker.job.inside
+        if request is None:
+            return
+        index, layer_id = int(request.index), request.layer_id
+        if not 0 <= index < len(request.x):
+            return
+        try:
+            with np.errstate(all="ignore"):
+                seen = look(self.worker.trainer.network, np.asarray(request.x[index]), layer_id)
+        except (NeuroCanvasError, ValueError, KeyError, MemoryError):
+            return  # a view's look never stops the run
+        self.pending.append(InsideRecord(self.step, index, seen))
 
 
 class TrainingWorker(QObject):
     """Runs one :class:`Job` on a trainer in a background thread.
 
     Signals: ``records(tuple)`` carries packets of BatchEnd / EpochEnd / HealthRecord / BoundaryRecord /
-    Predictions records; ``finished(Finished)`` comes last. Control (``pause``, ``resume``, ``step``, ``stop``)
-    may be called from the GUI thread at any time.
+    InsideRecord / Predictions records; ``finished(Finished)`` comes last. Control (``pause``, ``resume``,
+    ``step``, ``stop``) may be called from the GUI thread at any time.
     """
 
     records = Signal(object)
@@ -203,6 +246,7 @@ class TrainingWorker(QObject):
                 if self.job.boundary_grid is not None:
                     relay.pending.append(BoundaryRecord(0, self.trainer.predict(self.job.boundary_grid,
                                                                                 batch_size=4096)[0]))
+                relay.look_inside()
             else:
                 self._fit([relay, history])
             if self._stopped:
@@ -216,6 +260,8 @@ class TrainingWorker(QObject):
         if self.job.review:
             self.send(tuple(relay.pending))
         else:
+            if outcome != "error":
+                relay.last_inside = 0.0  # the final weights' look, however recent the last one
             relay.flush(time.perf_counter())
         if self.job.evaluation is not None and outcome != "error" and not self._detached:
             split, x, y = self.job.evaluation
