@@ -94,7 +94,11 @@ def _backward(network: Any, caches: dict[str, Any], out_id: str, seed: Any, from
 def input_gradient(network: Any, x: Any, class_index: int, output_index: int = 0) -> np.ndarray:
     """``d output[:, class_index] / d x`` for each sample of the batch (the shape of the first input), through the
     layers' own backward in inference mode. ``class_index`` counts the output's units (flattened)."""
-    values, caches = _forward(network, x)
+    return _input_gradient(network, *_forward(network, x), class_index, output_index)
+
+
+def _input_gradient(network: Any, values: dict[str, Any], caches: dict[str, Any], class_index: int,
+                    output_index: int) -> np.ndarray:
     out_id, seed = _seed(network, values, output_index, class_index)
     reached = _backward(network, caches, out_id, seed, from_logits=False)
     input_id = network.input_ids[0]
@@ -134,7 +138,11 @@ def grad_cam(network: Any, x: Any, class_index: int, conv_layer_id: str, output_
     """
     if conv_layer_id not in network.layers or not is_feature_map(network.output_shapes[conv_layer_id]):
         raise ValueError(f"Grad-CAM needs a layer with (height, width, channels) outputs, not {conv_layer_id!r}")
-    values, caches = _forward(network, x)
+    return _grad_cam(network, *_forward(network, x), class_index, conv_layer_id, output_index)
+
+
+def _grad_cam(network: Any, values: dict[str, Any], caches: dict[str, Any], class_index: int, conv_layer_id: str,
+              output_index: int) -> np.ndarray:
     out_id, seed = _seed(network, values, output_index, class_index)
     layer = network.layers[out_id]
     logits = isinstance(layer, ActivatedLayer) and layer.activation_name() != "linear"
@@ -182,14 +190,16 @@ def look(network: Any, sample: np.ndarray, layer_id: str | None = None) -> Look:
     out_id = network.output_ids[0]
     layer_id = out_id if layer_id is None or layer_id not in network.layers else layer_id
     x = np.asarray(sample)[None]
-    outputs = layer_outputs(network, x, dict.fromkeys([layer_id, out_id]))
-    probabilities = outputs[out_id][0].reshape(-1).astype(np.float64)
+    values, caches = _forward(network, x)  # one forward pass, shared by the output and both gradients
+    host = {i: np.asarray(network.ctx.k.to_host(values[i])) for i in dict.fromkeys([layer_id, out_id])}
+    probabilities = host[out_id][0].reshape(-1).astype(np.float64)
     predicted = int(probabilities[0] > 0.5) if probabilities.size == 1 else int(np.nan_to_num(probabilities).argmax())
     saliency = cam = None
     if is_feature_map(network.output_shapes[network.input_ids[0]]):
         unit = 0 if probabilities.size == 1 else predicted
-        saliency = np.abs(gradient_times_input(network, x, unit)[0]).sum(axis=-1)
+        first = network.ctx.k.to_host(values[network.input_ids[0]])
+        saliency = np.abs(_input_gradient(network, values, caches, unit, 0) * first)[0].sum(axis=-1)
         convs = conv_layers(network)
         if convs:
-            cam = grad_cam(network, x, unit, convs[-1])[0]
-    return Look(layer_id, outputs[layer_id][0], probabilities, predicted, saliency, cam)
+            cam = _grad_cam(network, values, caches, unit, convs[-1], 0)[0]
+    return Look(layer_id, host[layer_id][0], probabilities, predicted, saliency, cam)

@@ -25,7 +25,7 @@ PICTURE_SIDE = 120  # the sample, saliency and Grad-CAM pictures, in pixels
 
 
 def drawing_for(output: np.ndarray, is_output: bool) -> str:
-    """How to draw a layer's output for one sample: ``probabilities`` (the output layer), ``maps`` (rank 3 and
+    """How to draw a layer's output for one sample: ``probabilities`` (a classifier's output layer), ``maps`` (rank 3 and
     above: feature maps), ``strip`` (rank 2: time × features) or ``bars`` (a vector or a single value)."""
     if is_output:
         return "probabilities"
@@ -176,7 +176,8 @@ class InsideView(QWidget, EvaluationView):
         """Draw ``seen``, the look at sample ``index``."""
         self.shown = (index, seen)
         net = self.context.network if self.context is not None else None
-        is_output = net is not None and seen.layer_id in net.output_ids
+        classify = self.context is not None and getattr(self.context.data, "task", "") == "classification"
+        is_output = classify and net is not None and seen.layer_id in net.output_ids  # else drawn by its rank
         kind = drawing_for(seen.output, is_output)
         self.summary.setText(self._describe(index, seen, kind))
         if kind == "maps":

@@ -16,7 +16,7 @@ from app.evaluation.confusion import cell_samples, predicted_labels
 from app.evaluation.images import feature_grid, heat_rgb
 from app.evaluation.internals import drawing_for
 from app.training.worker import InsideRecord, InsideRequest, Job, TrainingWorker
-from core.inspect import look
+from core.inspect import Look, look
 
 TIMEOUT = 120_000  # ms: generous, the machine may be loaded
 
@@ -126,3 +126,15 @@ def test_the_inside_view_follows_a_digits_run_and_then_looks_itself(digits, qtbo
     confusion.cell_list.itemClicked.emit(item)  # choosing a sample shows it in the Inside view
     assert inside.sample.value() == int(item.data(Qt.UserRole)) == listed[-1]
     assert panel.tabs.tabText(panel.tabs.currentIndex()) == "Inside"
+
+
+def test_the_view_draws_a_sequence_as_a_strip_and_a_vector_as_bars(qtbot):
+    view = internals.InsideView()
+    qtbot.addWidget(view)
+    probabilities = np.array([0.2, 0.8])
+    view.show_look(0, Look("lstm", np.arange(15.0).reshape(5, 3), probabilities, 1))
+    assert view.image.isVisible() and view.image.image.shape[:2] == (3, 5)  # features as rows, time along x
+    assert "time × features" in view.summary.text()
+    view.show_look(0, Look("dense", np.arange(7.0), probabilities, 1))
+    assert not view.image.isVisible() and len(view.bars.opts["height"]) == 7
+    assert view.picture_row.isHidden()
