@@ -74,6 +74,7 @@ class InsideView(QWidget, EvaluationView):
             box.addWidget(self.pictures[name])
             caption = QLabel(text)
             caption.setAlignment(Qt.AlignCenter)
+            caption.setObjectName(f"inside_{name}_caption")
             box.addWidget(caption)
             row.addWidget(self.picture_boxes[name])
         row.addStretch(1)
@@ -246,4 +247,6 @@ class InsideView(QWidget, EvaluationView):
         self.picture_boxes["cam"].setVisible(cam)
         if cam:
             self.pictures["cam"].setPixmap(image_pixmap(overlay_rgb(sample, seen.cam), PICTURE_SIDE))
+            caption = self.picture_boxes["cam"].findChild(QLabel, "inside_cam_caption")
+            caption.setText("Grad-CAM" if np.nanmax(seen.cam) > 0 else "Grad-CAM: no positive evidence")
         self.picture_row.show()
