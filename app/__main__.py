@@ -133,7 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_file(files[0])
     else:
         offer_recovery(window)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:  # closed before its first frame: what start-up held back never starts, and collection is back
+        stop_holding()
+        gc.enable()
 
 
 if __name__ == "__main__":
