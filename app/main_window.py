@@ -27,7 +27,7 @@ ID_ROLE = Qt.UserRole + 1
 WINDOWS: list["MainWindow"] = []  # open windows, kept alive until closed
 FIRST_RUN_BOTTOM = 170  # height of the problems/training area before any training
 FRAME_MARGIN = 30  # room left for the window manager's title bar and borders
-TRAINING_SHARE = 0.45  # the share of the height the training area grows to when a run starts
+TRAINING_SHARE = 0.5  # the share of the height the training area grows to when a run starts
 
 
 def first_size() -> QSize:

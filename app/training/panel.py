@@ -90,8 +90,10 @@ class TrainingPanel(QWidget):
         box.setContentsMargins(4, 0, 0, 0)
         row.addStretch(1)
         box.addLayout(row)
-        box.addWidget(self.progress)  # below the buttons, so the panel fits a laptop's width
-        box.addWidget(self.progress_label)
+        progress_row = QHBoxLayout()  # below the buttons, so the panel fits a laptop's width; one row for the
+        progress_row.addWidget(self.progress, 2)  # bar and its text, so the plots keep the height
+        progress_row.addWidget(self.progress_label, 3)
+        box.addLayout(progress_row)
         box.addWidget(self.message)
         box.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Horizontal)

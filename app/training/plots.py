@@ -186,7 +186,7 @@ class _RunCurves:
             item.setVisible(visible)
 
     def remove(self) -> None:
-        """Take the curves off their plots (and the legend)."""
+        """Take the curves off their plots."""
         for key, item in self.items.items():
             self.plots["lr" if key == "lr" else key.split("_", 1)[1]].removeItem(item)
 
@@ -211,9 +211,8 @@ class TrainingPlots(QWidget):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
             self.plots[key] = plot
-        # bottom left: a loss curve starts high and falls, so that corner stays clear, and the top is left to the
-        # best-epoch label
-        self.legend = self.plots["loss"].addLegend(offset=(5, -5), labelTextSize="8pt")
+        # no legend: the runs list names each run in its colour and the titles say what is dashed (a legend covered
+        # the curves of a plot as short as a laptop's dock leaves)
         self.plots["lr"].setLogMode(y=True)
         self.best_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(colours["line"], style=Qt.DotLine))
         self.best_label = pg.TextItem(color=colours["text"], anchor=(1, 1))
@@ -249,7 +248,6 @@ class TrainingPlots(QWidget):
                 axis.setPen(pg.mkPen(colours["axis"]))
                 axis.setTextPen(pg.mkPen(colours["axis"]))
             plot.setTitle(self.titles[key], color=colours["text"])
-        self.legend.setLabelTextColor(colours["text"])
         self.best_line.setPen(pg.mkPen(colours["line"], style=Qt.DotLine))
         self.best_label.setColor(colours["text"])
 
@@ -300,7 +298,6 @@ class TrainingPlots(QWidget):
             curves.remove()
         self.runs, self.curves = [], []
         self.runs_list.clear()
-        self.legend.clear()
         self.best_line.setVisible(False)
         self.best_label.setVisible(False)
         self._best_epoch = None
