@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     summary = _command(sub, "summary", "print a model file's layers, shapes and parameter counts")
     summary.add_argument("--markdown", action="store_true", help="a Markdown table instead of Keras's text table")
+    imported = _command(sub, "import-weights", "put the weights and history of a run trained elsewhere (the PyTorch "
+                        "export's MODEL_torch_trained.npz) back into a copy of the model file")
+    imported.add_argument("weights", metavar="TRAINED.npz", help="the .npz the exported PyTorch script wrote")
+    imported.add_argument("--out", metavar="TRAINED.h5", help="where to write the model with those weights "
+                          "(default: MODEL_trained.h5 beside the model)")
     samples = sub.add_parser("samples", help="list the sample data sets usable with --data", epilog=EPILOG)
     samples.add_argument("--category", help="only this category (e.g. '2-D classification')")
     samples.add_argument("--json", action="store_true", help="every sample's description and parameters as JSON")
@@ -216,6 +221,8 @@ def _print_result(command: str, result: dict[str, Any], as_json: bool) -> None:
         print(" - ".join(f"{k}: {v:.4f}" for k, v in result["metrics"].items()))
     elif command == "predict":
         print(f"wrote {result['rows']} predictions to {result['out']}")
+    elif command == "import-weights":
+        print(f"wrote {result['out']} ({result['weights']} weight arrays, {result['epochs']} epoch(s) of history)")
     elif command == "export":
         print(f"wrote {result['out']} ({result['format']}, {result['bytes']:,} bytes)")
 
@@ -227,7 +234,7 @@ def _plain(value: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from core import commands
-    runner = getattr(commands, f"run_{args.command}")
+    runner = getattr(commands, f"run_{args.command.replace('-', '_')}")
     result = runner(args)
     _print_result(args.command, result, getattr(args, "json", False))
     return EXIT_INTERRUPTED if result.get("interrupted") else 0

@@ -310,6 +310,14 @@ def run_export(args: Any) -> dict[str, Any]:
     return {"model": args.model, "format": args.format, "out": str(out), "bytes": out.stat().st_size}
 
 
+def run_import_weights(args: Any) -> dict[str, Any]:
+    """The model file with the weights and history a run elsewhere trained (see ``core.io.torch_weights``)."""
+    from core.io.torch_weights import import_weights
+    model = Path(args.model)
+    out = Path(args.out) if args.out else model.with_name(f"{model.stem}_trained.h5")
+    return import_weights(model, args.weights, out)
+
+
 def run_summary(args: Any) -> dict[str, Any]:
     from core.io.exports import summary_markdown
     from core.io.summary import summary_text
