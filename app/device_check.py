@@ -29,14 +29,32 @@ def device_backends_command() -> list[str]:
 def ask_device_backends(done: Callable[[dict[str, tuple[bool, str]]], None]) -> None:
     """Give ``done`` the :func:`device_backend_states` on the GUI thread, probed in another process; an empty
     answer when that process gave none (the caller says so; probing here instead would freeze the window)."""
+    from PySide6.QtCore import QTimer
+
     from app.worker_thread import run_in_subprocess
+
+    if _answer:  # devices do not come and go within a session: every later window gets the first answer
+        QTimer.singleShot(0, lambda: done(dict(_answer[0])))
+        return
+    _waiting.append(done)
+    if len(_waiting) > 1:  # a check is on its way
+        return
 
     def answered(output: str | None) -> None:
         try:
             states = {str(name): (bool(ok), str(reason)) for name, (ok, reason) in json.loads(output).items()}
         except (TypeError, ValueError, AttributeError):
             states = {}
-        done(states)
+        else:
+            _answer.append(states)
+        waiting = list(_waiting)
+        _waiting.clear()
+        for callback in waiting:
+            callback(dict(states))
 
     root = Path(__file__).resolve().parents[1]  # where ``app`` is found, whatever the current folder
     run_in_subprocess(device_backends_command(), answered, cwd=str(root))
+
+
+_answer: list[dict[str, tuple[bool, str]]] = []  # the first answer, kept for the session
+_waiting: list[Callable[[dict[str, tuple[bool, str]]], None]] = []
