@@ -81,3 +81,14 @@ def inputs(m: Model, n: int = 5, seed: int = 1) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     net = m.network
     return [rng.normal(size=(n, *net.output_shapes[i])).astype(np.float32) for i in net.input_ids]
+
+
+def single_layer_model(type_name: str, config: dict, shapes: list, seed: int, name: str | None = None) -> Model:
+    """A model of one layer of ``type_name`` fed by one InputLayer per shape in ``shapes``, with perturbed
+    weights (every exporter's per-layer cases)."""
+    g = Graph()
+    inputs = [g.add_layer("InputLayer", {"shape": s}) for s in shapes]
+    layer = g.add_layer(type_name, config)
+    for i in inputs:
+        g.connect(i, layer)
+    return perturbed(Model.from_graph(g, name=name), seed)

@@ -50,13 +50,6 @@ def test_names_follow_the_design():
     assert {"stem/kernel", "r1bn/moving_mean", "classes/bias"} <= initializers
 
 
-def _single_layer_model(type_name, config, shapes, seed):
-    g = Graph()
-    inputs = [g.add_layer("InputLayer", {"shape": s}) for s in shapes]
-    layer = g.add_layer(type_name, config)
-    for i in inputs:
-        g.connect(i, layer)
-    return tpl.perturbed(Model.from_graph(g), seed)
 
 
 def _exportable_examples():
@@ -69,7 +62,7 @@ def _exportable_examples():
 
 @pytest.mark.parametrize("type_name, config, shapes", list(_exportable_examples()))
 def test_every_layer_example_matches_or_is_refused_by_name(type_name, config, shapes):
-    m = _single_layer_model(type_name, config, shapes, seed=len(type_name))
+    m = tpl.single_layer_model(type_name, config, shapes, seed=len(type_name))
     try:
         proto = export_onnx(m)
     except OnnxExportError as exc:

@@ -26,13 +26,6 @@ from tests.interop import reference
 EXPECTED_REFUSED = set(REFUSED) | {"RandomCrop"}  # RandomCrop only where it resizes at inference
 
 
-def _single_layer_model(type_name, config, shapes, seed):
-    g = Graph()
-    inputs = [g.add_layer("InputLayer", {"shape": s}) for s in shapes]
-    layer = g.add_layer(type_name, config)
-    for i in inputs:
-        g.connect(i, layer)
-    return tpl.perturbed(Model.from_graph(g, name=f"{type_name.lower()}_case"), seed)
 
 
 def _template(key):
@@ -48,7 +41,8 @@ def _cases():
         if type_name == "InputLayer":
             continue
         for k, (config, shapes) in enumerate(registry.get(type_name).examples()):
-            yield f"{type_name}-{k}", (lambda t=type_name, c=config, s=shapes: _single_layer_model(t, c, s, len(t)))
+            yield f"{type_name}-{k}", (lambda t=type_name, c=config, s=shapes:
+                                       tpl.single_layer_model(t, c, s, len(t), name=f"{t.lower()}_case"))
 
 
 CASES = dict(_cases())
