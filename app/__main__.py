@@ -68,16 +68,20 @@ class FirstFrame(QObject):
         super().__init__(window)
         self.then = then
         self.target = window.centralWidget() or window
-        self.target.installEventFilter(self)
+        # the central area paints through its children (an opaque scroll area covers the page stack), so every
+        # widget's paint is watched until one inside it comes
+        QApplication.instance().installEventFilter(self)
         QTimer.singleShot(FIRST_FRAME_WAIT_MS, self, self.fire)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Paint and watched is self.target:
-            self.target.removeEventFilter(self)
+        if (event.type() == QEvent.Paint and watched.isWidgetType()
+                and (watched is self.target or self.target.isAncestorOf(watched))):
+            QApplication.instance().removeEventFilter(self)
             QTimer.singleShot(0, self, self.fire)
         return False
 
     def fire(self) -> None:
+        QApplication.instance().removeEventFilter(self)
         then, self.then = self.then, None
         if then is not None:
             then()

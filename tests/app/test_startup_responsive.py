@@ -31,11 +31,17 @@ import core.kernels
 
 events = []  # what happened, in order: "painted", "thread <name>", "process", "engine ..."
 
+def _inside_central(window, obj) -> bool:
+    # the central widget, or inside it: it paints through its children
+    central = window.centralWidget()
+    return obj is central or (obj.isWidgetType() and central.isAncestorOf(obj))
+
+
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Paint and "painted" not in events:
             window = obj.window() if hasattr(obj, "window") else None
-            if type(window).__name__ == "MainWindow" and obj is window.centralWidget():
+            if type(window).__name__ == "MainWindow" and _inside_central(window, obj):
                 events.append("painted")
         return False
 

@@ -42,6 +42,12 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 import app.__main__ as entry
 
+def _inside_central(window, obj) -> bool:
+    # the central widget, or inside it: it paints through its children
+    central = window.centralWidget()
+    return obj is central or (obj.isWidgetType() and central.isAncestorOf(obj))
+
+
 class Probe(QObject):
     def __init__(self):
         super().__init__()
@@ -61,7 +67,7 @@ class Probe(QObject):
     def eventFilter(self, obj, event):
         if "painted" not in marks and event.type() == QEvent.Paint:
             window = obj.window() if hasattr(obj, "window") else None
-            if window is not None and type(window).__name__ == "MainWindow" and obj is window.centralWidget():
+            if window is not None and type(window).__name__ == "MainWindow" and _inside_central(window, obj):
                 marks["paint_event"] = now()
                 QTimer.singleShot(0, lambda: marks.setdefault("painted", now()))
         if "exposed" not in marks and event.type() == QEvent.Expose:
