@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench wheel bundle clean ref-tools
+.PHONY: run test check bench wheel bundle clean ref-tools
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
+
+# What CI runs (.ci/run): the reference tools in their own environment, then the whole suite with its interop tier.
+check: ref-tools test
 
 bench: $(STAMP)
 	$(VENV)/bin/neurocanvas bench
